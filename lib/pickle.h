@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -94,6 +95,12 @@ struct pickle {
 struct pickle	*pickle_load(const void *data, size_t len, const char *name,
 		     const struct pickle_limits *lim, char **cause) WUR;
 void		 pickle_free(struct pickle *);
+
+/*
+ * Writes a readable rendering of v to fp (debugging and tests), at most
+ * maxdepth levels deep; shared nodes already printed show as "<ref>".
+ */
+void		 pickle_dump(FILE *, const struct pickle_value *, int maxdepth);
 
 /* Returns the opcode name for error messages and tests ("BINUNICODE"). */
 const char	*pickle_opcode_name(int opcode);

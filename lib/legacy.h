@@ -1,0 +1,3 @@
+#ifndef BBM_LEGACY_H
+#define BBM_LEGACY_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef BBM_LOGFILE_H
+#define BBM_LOGFILE_H
+#endif

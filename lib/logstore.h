@@ -1,0 +1,3 @@
+#ifndef BBM_LOGSTORE_H
+#define BBM_LOGSTORE_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef BBM_STORE_BACKEND_H
+#define BBM_STORE_BACKEND_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef BBM_STORE_H
+#define BBM_STORE_H
+#endif
