@@ -1,0 +1,3 @@
+€(cbuildbot.status.builder
+BuildStatus
+qoq}q(U6buildbot.status.builder.BuildStatus.persistenceVersionqKUstepsq]UnumberqU12qub.
