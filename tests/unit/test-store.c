@@ -1,2 +1,919 @@
+/*
+ * test-store.c: the store against real SQLite files in a temporary
+ * directory. Every expectation is read back with a second, plain sqlite3
+ * connection, so the test checks what a user querying the database sees.
+ */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("1..0 # SKIP not written yet"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "store.h"
+#include "util.h"
+#include "tap.h"
+
+static char	 test_dir[] = "/tmp/bbm-test-store-XXXXXX";
+static sqlite3	*test_db;	/* the reading connection */
+
+/* Path of a file in the temporary directory (static buffer). */
+static const char *
+test_path(const char *name)
+{
+	static char	 path[256];
+
+	snprintf(path, sizeof path, "%s/%s", test_dir, name);
+	return (path);
+}
+
+static sqlite3_stmt *
+test_query(const char *fmt, va_list ap)
+{
+	sqlite3_stmt	*stmt;
+	char		*sql;
+
+	xvasprintf(&sql, fmt, ap);
+	if (sqlite3_prepare_v2(test_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		tap_diag("query %s: %s", sql, sqlite3_errmsg(test_db));
+		stmt = NULL;
+	}
+	free(sql);
+	return (stmt);
+}
+
+/* The integer in the first column of the first row, or -999 if none. */
+static int64_t PRINTFLIKE(1, 2)
+q_int(const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	int64_t		 v = -999;
+
+	va_start(ap, fmt);
+	stmt = test_query(fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (v);
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return (v);
+}
+
+/* The text of the first column of the first row (caller frees), or NULL. */
+static char * PRINTFLIKE(1, 2)
+q_text(const char *fmt, ...)
+{
+	sqlite3_stmt	*stmt;
+	va_list		 ap;
+	char		*v = NULL;
+
+	va_start(ap, fmt);
+	stmt = test_query(fmt, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return (NULL);
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		v = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return (v);
+}
+
+#define is_qstr(want, name, ...) do {					\
+	char *got_ = q_text(__VA_ARGS__);				\
+	is_str(got_, want, "%s", name);					\
+	free(got_);							\
+} while (0)
+
+static void
+test_property(struct bbm_property *p, const char *name, const char *value,
+    const char *source)
+{
+	p->name = xstrdup(name);
+	p->value = xstrdup(value);
+	p->source = xstrdup(source);
+}
+
+static void
+test_change(struct bbm_change *c, int64_t number, const char *revision,
+    double when, const char *file)
+{
+	memset(c, 0, sizeof *c);
+	c->number = number;
+	c->author = xstrdup("alice");
+	c->comments = xstrdup("fix the frobnicator");
+	c->branch = xstrdup("trunk");
+	c->revision = xstrdup(revision);
+	c->when = when;
+	c->nfiles = 2;
+	c->files = xcalloc(c->nfiles, sizeof *c->files);
+	c->files[0] = xstrdup("src/a.c");
+	c->files[1] = xstrdup(file);
+	c->nproperties = 1;
+	c->properties = xcalloc(1, sizeof *c->properties);
+	test_property(&c->properties[0], "ticket", "\"42\"", "Change");
+}
+
+/*
+ * A build of builder "b1" with nsteps steps (step 0 has a text and an HTML
+ * log, the others one text log each), two properties, changes r1 and r2,
+ * and one sourcestamp with a binary patch that names change r2.
+ */
+static void
+test_build(struct bbm_build *b, int64_t number, double started_at,
+    size_t nsteps)
+{
+	struct bbm_step		*st;
+	struct bbm_log		*l;
+	struct bbm_sourcestamp	*ss;
+	char			 buf[64];
+	size_t			 i, j;
+
+	memset(b, 0, sizeof *b);
+	b->builder_name = xstrdup("b1");
+	b->number = number;
+	b->started_at = started_at;
+	b->finished_at = started_at + 60;
+	b->complete = 1;
+	b->results = BBM_FAILURE;
+	b->text = xstrdup("[\"failed\",\"compile\"]");
+	b->reason = xstrdup("scheduler");
+	b->slave = xstrdup("slave1");
+	b->blamelist = xstrdup("[\"alice\"]");
+
+	b->nsteps = nsteps;
+	b->steps = xcalloc(nsteps, sizeof *b->steps);
+	for (i = 0; i < nsteps; i++) {
+		st = &b->steps[i];
+		st->number = (int64_t)i;
+		snprintf(buf, sizeof buf, "step%zu", i);
+		st->name = xstrdup(buf);
+		st->started_at = started_at + (double)i;
+		st->finished_at = started_at + (double)i + 0.5;
+		st->results = i + 1 == nsteps ? BBM_FAILURE : BBM_SUCCESS;
+		st->text = xstrdup("[\"compile\"]");
+		st->urls = xstrdup("{}");
+		st->nlogs = i == 0 ? 2 : 1;
+		st->logs = xcalloc(st->nlogs, sizeof *st->logs);
+		for (j = 0; j < st->nlogs; j++) {
+			l = &st->logs[j];
+			l->name = xstrdup(j == 0 ? "stdio" : "report");
+			snprintf(buf, sizeof buf, "%lld-log-step%zu-%zu",
+			    (long long)number, i, j);
+			l->filename = xstrdup(buf);
+			l->kind = j == 0 ? BBM_LOG_TEXT : BBM_LOG_HTML;
+			l->length = -1;
+			l->state = BBM_LOG_STORED;
+			snprintf(buf, sizeof buf, "key-%lld-%zu-%zu",
+			    (long long)number, i, j);
+			l->store_key = xstrdup(buf);
+			l->stored_bytes = 100 + (int64_t)j;
+			l->text_bytes = 80;
+			l->lines = 4;
+			l->complete = 1;
+		}
+	}
+
+	b->nproperties = 2;
+	b->properties = xcalloc(2, sizeof *b->properties);
+	snprintf(buf, sizeof buf, "%lld", (long long)number);
+	test_property(&b->properties[0], "buildnumber", buf, "Build");
+	test_property(&b->properties[1], "branch", "\"trunk\"", "Build");
+
+	b->nchanges = 2;
+	b->changes = xcalloc(2, sizeof *b->changes);
+	test_change(&b->changes[0], 1, "r1", 900.0, "src/b.c");
+	test_change(&b->changes[1], 2, "r2", 950.25, "src/c.c");
+
+	b->nsourcestamps = 1;
+	b->sourcestamps = xcalloc(1, sizeof *b->sourcestamps);
+	ss = &b->sourcestamps[0];
+	ss->branch = xstrdup("trunk");
+	ss->revision = xstrdup("r2");
+	ss->has_patch = 1;
+	ss->patch_level = 1;
+	ss->patch_len = 6;
+	ss->patch_body = xmalloc(ss->patch_len);
+	memcpy(ss->patch_body, "\xff\0diff", ss->patch_len);
+	ss->patch_subdir = xstrdup("sub");
+	ss->nchanges = 1;
+	ss->changes = xcalloc(1, sizeof *ss->changes);
+	ss->changes[0] = 1;
+}
+
+/* Stores a build outside any transaction (the store opens its own). */
+static int64_t
+test_store_build(struct store *s, int64_t master, int64_t builder,
+    const struct bbm_build *b, const char *what)
+{
+	int64_t	 id = -1;
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = store_build(s, master, builder, b, BBM_ORIGIN_IMPORT, &id, &cause);
+	if (!ok(rc == 0, "%s: store_build", what))
+		tap_diag("%s", cause);
+	free(cause);
+	return (id);
+}
+
+static struct store *
+test_open(const char *name)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(test_path(name), &cause);
+	if (!ok(s != NULL, "store_open %s", name)) {
+		tap_diag("%s", cause);
+		free(cause);
+		printf("Bail out! cannot open the store\n");
+		exit(1);
+	}
+	return (s);
+}
+
+static void
+test_schema(void)
+{
+	static const char *const tables[] = {
+		"schema_version", "result_codes", "masters", "builders",
+		"builder_events", "builds", "steps", "logs",
+		"build_properties", "sourcestamps", "changes", "change_files",
+		"change_properties", "build_changes", "sourcestamp_changes",
+		"buildsets", "buildset_properties", "buildrequests",
+		"build_requests", "import_files",
+	};
+	struct store	*s;
+	char		*cause = NULL, *name;
+	size_t		 i;
+	int		 code, good;
+	FILE		*f;
+
+	s = test_open("schema.db");
+	is_int(store_schema_version(s), 1, "new database is at version 1");
+	store_close(s);
+
+	if (sqlite3_open(test_path("schema.db"), &test_db) != SQLITE_OK) {
+		printf("Bail out! sqlite3_open\n");
+		exit(1);
+	}
+	is_int(q_int("SELECT count(*) FROM schema_version"), 1,
+	    "one schema_version row");
+	is_int(q_int("SELECT version FROM schema_version"), 1,
+	    "schema_version says 1");
+	ok(q_int("SELECT applied_at > 1500000000 FROM schema_version") == 1,
+	    "applied_at is an epoch time");
+	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		is_int(q_int("SELECT count(*) FROM sqlite_master WHERE "
+		    "type = 'table' AND name = '%s'", tables[i]), 1,
+		    "table %s exists", tables[i]);
+	}
+	is_qstr("wal", "journal mode is WAL", "PRAGMA journal_mode");
+
+	/* Spec section 4: codes 0 to 6, named as record_result_name. */
+	is_int(q_int("SELECT count(*) FROM result_codes"), 7,
+	    "seven result codes");
+	good = 1;
+	for (code = 0; code <= 6; code++) {
+		name = q_text("SELECT name FROM result_codes WHERE code = %d",
+		    code);
+		if (name == NULL || strcmp(name, record_result_name(code)) != 0)
+			good = 0;
+		free(name);
+	}
+	ok(good, "result code names match record_result_name");
+	is_qstr("cancelled", "code 6 is cancelled",
+	    "SELECT name FROM result_codes WHERE code = 6");
+
+	s = test_open("schema.db");
+	is_int(store_schema_version(s), 1, "reopen: still version 1");
+	store_close(s);
+	is_int(q_int("SELECT count(*) FROM schema_version"), 1,
+	    "reopen adds no schema_version row");
+
+	/* A database from a newer bbmirror is refused, not downgraded. */
+	sqlite3_exec(test_db, "INSERT INTO schema_version VALUES (2, 0)",
+	    NULL, NULL, NULL);
+	s = store_open(test_path("schema.db"), &cause);
+	ok(s == NULL, "schema version 2 is refused");
+	ok(cause != NULL && strstr(cause, "newer") != NULL,
+	    "refusal says the schema is newer");
+	tap_diag("%s", cause != NULL ? cause : "(no cause)");
+	free(cause);
+	cause = NULL;
+	store_close(s);
+	sqlite3_close(test_db);
+	test_db = NULL;
+
+	s = store_open("postgresql://localhost/bbm", &cause);
+	ok(s == NULL && cause != NULL && strstr(cause, "PostgreSQL") != NULL,
+	    "postgresql:// is refused with a clear message");
+	free(cause);
+	cause = NULL;
+	s = store_open("postgres://localhost/bbm", &cause);
+	ok(s == NULL && cause != NULL, "postgres:// is refused");
+	free(cause);
+	cause = NULL;
+
+	if ((f = fopen(test_path("garbage.db"), "w")) != NULL) {
+		for (i = 0; i < 64; i++)
+			fputs("this is not an SQLite database file\n", f);
+		fclose(f);
+	}
+	s = store_open(test_path("garbage.db"), &cause);
+	ok(s == NULL && cause != NULL, "a file that is not a database fails");
+	tap_diag("%s", cause != NULL ? cause : "(no cause)");
+	free(cause);
+}
+
+static void
+test_masters_builders(struct store *s, int64_t *master, int64_t *builder)
+{
+	struct bbm_builder	 b;
+	int64_t			 id, id2, m2;
+	char			*cause = NULL;
+	int			 rc;
+
+	rc = store_master(s, "m1", "/srv/m1", master, &cause);
+	ok(rc == 0 && *master > 0, "store_master creates m1");
+	rc = store_master(s, "m1", NULL, &id, &cause);
+	ok(rc == 0 && id == *master, "store_master gets m1 again");
+	is_qstr("/srv/m1", "NULL basedir keeps the stored one",
+	    "SELECT basedir FROM masters WHERE id = %lld", (long long)id);
+	rc = store_master(s, "m1", "/srv/m1b", &id, &cause);
+	ok(rc == 0 && id == *master, "same id with a new basedir");
+	is_qstr("/srv/m1b", "basedir updated",
+	    "SELECT basedir FROM masters WHERE id = %lld", (long long)id);
+	rc = store_master(s, "m2", NULL, &m2, &cause);
+	ok(rc == 0 && m2 != *master, "m2 is another master");
+	is_int(q_int("SELECT count(*) FROM masters"), 2, "two masters");
+	ok(store_master(s, "", NULL, &id, &cause) == -1 && cause != NULL,
+	    "a master without a name is refused");
+	free(cause);
+	cause = NULL;
+
+	memset(&b, 0, sizeof b);
+	b.name = xstrdup("b1");
+	b.builddir = xstrdup("b1dir");
+	b.description = xstrdup("the first builder");
+	b.category = xstrdup("linux");
+	b.slavenames = xstrdup("[\"slave1\",\"slave2\"]");
+	b.events_known = 1;
+	b.nevents = 2;
+	b.events = xcalloc(2, sizeof *b.events);
+	b.events[0].started_at = 100.0;
+	b.events[0].finished_at = 101.0;
+	b.events[0].text = xstrdup("[\"connect\",\"slave1\"]");
+	b.events[1].started_at = 200.0;
+	b.events[1].finished_at = BBM_NO_TIME;
+	b.events[1].text = xstrdup("[\"idle\"]");
+	rc = store_builder(s, *master, &b, BBM_ORIGIN_IMPORT, builder, &cause);
+	ok(rc == 0 && *builder > 0, "store_builder creates b1");
+	is_int(q_int("SELECT count(*) FROM builder_events WHERE "
+	    "builder_id = %lld", (long long)*builder), 2, "two events");
+	is_int(q_int("SELECT count(*) FROM builder_events WHERE "
+	    "finished_at IS NULL"), 1, "an unknown event time is NULL");
+	record_builder_free(&b);
+
+	/* Seen only through a build: a name and nothing else. */
+	memset(&b, 0, sizeof b);
+	b.name = xstrdup("b1");
+	rc = store_builder(s, *master, &b, BBM_ORIGIN_LIVE, &id, &cause);
+	ok(rc == 0 && id == *builder, "name-only record finds b1");
+	is_qstr("b1dir", "builddir kept",
+	    "SELECT builddir FROM builders WHERE id = %lld", (long long)id);
+	is_qstr("[\"slave1\",\"slave2\"]", "slavenames kept",
+	    "SELECT slavenames FROM builders WHERE id = %lld", (long long)id);
+	is_qstr("live", "origin is the last writer's",
+	    "SELECT origin FROM builders WHERE id = %lld", (long long)id);
+	is_int(q_int("SELECT count(*) FROM builder_events"), 2,
+	    "events kept when not known");
+
+	b.events_known = 1;
+	b.nevents = 1;
+	b.events = xcalloc(1, sizeof *b.events);
+	b.events[0].started_at = 300.0;
+	b.events[0].finished_at = 301.0;
+	b.events[0].text = xstrdup("[\"build\"]");
+	rc = store_builder(s, *master, &b, BBM_ORIGIN_LIVE, &id, &cause);
+	ok(rc == 0 && id == *builder, "b1 again with one event");
+	is_int(q_int("SELECT count(*) FROM builder_events"), 1,
+	    "events replaced as a whole");
+	is_int(q_int("SELECT started_at FROM builder_events"), 300,
+	    "the new event is stored");
+
+	rc = store_builder(s, m2, &b, BBM_ORIGIN_IMPORT, &id2, &cause);
+	ok(rc == 0 && id2 != *builder, "b1 of m2 is another builder");
+	record_builder_free(&b);
+
+	/* The foreign key is enforced and the error names the table. */
+	memset(&b, 0, sizeof b);
+	b.name = xstrdup("orphan");
+	rc = store_builder(s, 9999, &b, BBM_ORIGIN_IMPORT, &id, &cause);
+	ok(rc == -1 && cause != NULL && strstr(cause, "builders") != NULL &&
+	    strstr(cause, "FOREIGN KEY") != NULL,
+	    "unknown master: error names the table and the SQL error");
+	tap_diag("%s", cause != NULL ? cause : "(no cause)");
+	free(cause);
+	record_builder_free(&b);
+}
+
+static void
+test_builds(struct store *s, int64_t master, int64_t builder)
+{
+	struct bbm_build	 b;
+	int64_t			 id, id2, id3;
+	char			*cause = NULL;
+	int			 found;
+
+	test_build(&b, 5, 1000.5, 3);
+	id = test_store_build(s, master, builder, &b, "build 5");
+	is_int(q_int("SELECT count(*) FROM builds"), 1, "one build");
+	is_int(q_int("SELECT count(*) FROM steps"), 3, "three steps");
+	is_int(q_int("SELECT count(*) FROM logs"), 4, "four logs");
+	is_int(q_int("SELECT count(*) FROM build_properties"), 2,
+	    "two properties");
+	is_int(q_int("SELECT count(*) FROM changes"), 2, "two changes");
+	is_int(q_int("SELECT count(*) FROM change_files"), 4,
+	    "four change files");
+	is_int(q_int("SELECT count(*) FROM change_properties"), 2,
+	    "two change properties");
+	is_int(q_int("SELECT count(*) FROM build_changes WHERE "
+	    "build_id = %lld", (long long)id), 2, "two build_changes");
+	is_int(q_int("SELECT count(*) FROM sourcestamps"), 1,
+	    "one sourcestamp");
+	is_qstr("r2", "sourcestamp_changes links the sourcestamp to r2",
+	    "SELECT c.revision FROM sourcestamp_changes sc "
+	    "JOIN sourcestamps ss ON ss.id = sc.sourcestamp_id "
+	    "JOIN changes c ON c.id = sc.change_id WHERE ss.build_id = %lld",
+	    (long long)id);
+	is_int(q_int("SELECT count(*) FROM sourcestamp_changes"), 1,
+	    "one sourcestamp_changes row");
+
+	is_int(q_int("SELECT results FROM builds WHERE id = %lld",
+	    (long long)id), BBM_FAILURE, "build results");
+	is_qstr("failure", "results join result_codes",
+	    "SELECT r.name FROM builds b JOIN result_codes r "
+	    "ON r.code = b.results WHERE b.id = %lld", (long long)id);
+	ok(q_int("SELECT started_at = 1000.5 AND finished_at = 1060.5 "
+	    "FROM builds WHERE id = %lld", (long long)id) == 1,
+	    "fractional times kept");
+	is_qstr("[\"failed\",\"compile\"]", "text is the JSON array",
+	    "SELECT text FROM builds WHERE id = %lld", (long long)id);
+	is_qstr("slave1", "slave", "SELECT slave FROM builds");
+	is_qstr("import", "origin", "SELECT origin FROM builds");
+	is_qstr("html", "step 0 log 1 is HTML",
+	    "SELECT l.kind FROM logs l JOIN steps s ON s.id = l.step_id "
+	    "WHERE s.number = 0 AND l.number = 1");
+	is_qstr("key-5-2-0", "store_key of step 2 log 0",
+	    "SELECT l.store_key FROM logs l JOIN steps s ON s.id = l.step_id "
+	    "WHERE s.number = 2 AND l.number = 0");
+	is_qstr("stored", "log state", "SELECT state FROM logs LIMIT 1");
+	is_qstr("blob", "patch body is a blob",
+	    "SELECT typeof(patch_body) FROM sourcestamps");
+	is_qstr("FF00646966660A", "patch bytes kept, NUL and non-UTF-8 too",
+	    "SELECT hex(patch_body || x'0A') FROM sourcestamps");
+	is_int(q_int("SELECT patch_level FROM sourcestamps"), 1,
+	    "patch level");
+	is_int(q_int("SELECT count(*) FROM changes WHERE when_at = 950.25"), 1,
+	    "change time kept");
+
+	/* The same record again: same id, not a row more. */
+	id2 = test_store_build(s, master, builder, &b, "build 5 again");
+	is_int(id2, id, "re-store gives the same id");
+	is_int(q_int("SELECT count(*) FROM builds"), 1, "still one build");
+	is_int(q_int("SELECT count(*) FROM steps"), 3, "still three steps");
+	is_int(q_int("SELECT count(*) FROM logs"), 4, "still four logs");
+	is_int(q_int("SELECT count(*) FROM build_properties"), 2,
+	    "still two properties");
+	is_int(q_int("SELECT count(*) FROM changes"), 2, "still two changes");
+	is_int(q_int("SELECT count(*) FROM change_files"), 4,
+	    "still four change files");
+	is_int(q_int("SELECT count(*) FROM build_changes"), 2,
+	    "still two build_changes");
+	is_int(q_int("SELECT count(*) FROM sourcestamps"), 1,
+	    "still one sourcestamp");
+	is_int(q_int("SELECT count(*) FROM sourcestamp_changes"), 1,
+	    "still one sourcestamp_changes");
+
+	/* Last step gone, a property changed: children replaced exactly. */
+	record_step_free(&b.steps[2]);
+	b.nsteps = 2;
+	free(b.properties[1].value);
+	b.properties[1].value = xstrdup("\"release\"");
+	b.results = BBM_SUCCESS;
+	id2 = test_store_build(s, master, builder, &b, "build 5 changed");
+	is_int(id2, id, "changed build keeps its id");
+	is_int(q_int("SELECT count(*) FROM steps"), 2, "two steps left");
+	is_int(q_int("SELECT max(number) FROM steps"), 1,
+	    "the removed step is gone");
+	is_int(q_int("SELECT count(*) FROM logs"), 3, "its log went too");
+	is_int(q_int("SELECT count(*) FROM logs WHERE step_id NOT IN "
+	    "(SELECT id FROM steps)"), 0, "no orphan logs");
+	is_qstr("\"release\"", "property value replaced",
+	    "SELECT value FROM build_properties WHERE name = 'branch'");
+	is_int(q_int("SELECT count(*) FROM build_properties"), 2,
+	    "still two properties");
+	is_int(q_int("SELECT results FROM builds WHERE id = %lld",
+	    (long long)id), BBM_SUCCESS, "results updated");
+	record_build_free(&b);
+
+	/* A number reused after a crash: another started_at, another row. */
+	test_build(&b, 5, 5000.0, 1);
+	id3 = test_store_build(s, master, builder, &b, "build 5 reused");
+	ok(id3 != id, "a reused number is another build");
+	is_int(q_int("SELECT count(*) FROM builds WHERE number = 5"), 2,
+	    "two builds numbered 5");
+	is_int(q_int("SELECT count(*) FROM changes"), 2,
+	    "the second build shares both changes");
+	is_int(q_int("SELECT count(*) FROM build_changes bc JOIN changes c "
+	    "ON c.id = bc.change_id WHERE c.revision = 'r2'"), 2,
+	    "change r2 is linked to both builds");
+	ok(store_build_find(s, builder, 5, 5000.0, &id2, &found,
+	    &cause) == 0 && found && id2 == id3, "store_build_find");
+	ok(store_build_find(s, builder, 5, 5000.5, &id2, &found,
+	    &cause) == 0 && !found, "store_build_find: no such start time");
+	record_build_free(&b);
+
+	/* Unknown times and results are NULL; a NULL started_at matches. */
+	test_build(&b, 7, BBM_NO_TIME, 1);
+	b.results = BBM_NO_RESULT;
+	b.complete = 0;
+	b.steps[0].results = BBM_NO_RESULT;
+	b.steps[0].finished_at = BBM_NO_TIME;
+	id = test_store_build(s, master, builder, &b, "build 7 no times");
+	is_int(q_int("SELECT count(*) FROM builds WHERE id = %lld AND "
+	    "started_at IS NULL AND finished_at IS NULL AND results IS NULL "
+	    "AND complete = 0", (long long)id), 1,
+	    "NaN times and no result are NULL");
+	is_int(q_int("SELECT count(*) FROM steps WHERE build_id = %lld AND "
+	    "results IS NULL AND started_at IS NULL AND finished_at IS NULL",
+	    (long long)id), 1, "step: NaN times and no result are NULL");
+	id2 = test_store_build(s, master, builder, &b, "build 7 again");
+	is_int(id2, id, "unknown started_at matches unknown started_at");
+	is_int(q_int("SELECT count(*) FROM builds WHERE number = 7"), 1,
+	    "one build 7");
+	record_build_free(&b);
+	test_build(&b, 7, 7000.0, 1);
+	id2 = test_store_build(s, master, builder, &b, "build 7 known time");
+	ok(id2 != id, "a known started_at does not match an unknown one");
+	is_int(q_int("SELECT count(*) FROM builds WHERE number = 7"), 2,
+	    "two builds 7");
+	record_build_free(&b);
+
+	/* A malformed record is refused before anything is written. */
+	test_build(&b, 8, 8000.0, 1);
+	b.sourcestamps[0].changes[0] = 2;
+	ok(store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
+	    &cause) == -1 && cause != NULL &&
+	    strstr(cause, "sourcestamps") != NULL,
+	    "a sourcestamp naming a missing change is refused");
+	free(cause);
+	cause = NULL;
+	is_int(q_int("SELECT count(*) FROM builds WHERE number = 8"), 0,
+	    "and nothing of it is stored");
+	ok(store_build(s, master, builder, &b, 42, &id, &cause) == -1,
+	    "an invalid origin is refused");
+	free(cause);
+	record_build_free(&b);
+}
+
+static void
+test_changes(struct store *s, int64_t master)
+{
+	struct bbm_change	 c;
+	int64_t			 id, id2, r1;
+	char			*cause = NULL;
+	int			 rc;
+
+	r1 = q_int("SELECT id FROM changes WHERE revision = 'r1'");
+	test_change(&c, 1, "r1", 900.0, "src/d.c");
+	free(c.files[0]);
+	c.nfiles = 1;
+	c.files[0] = c.files[1];
+	rc = store_change(s, master, &c, BBM_ORIGIN_LIVE, &id, &cause);
+	ok(rc == 0 && id == r1, "the same change is found by identity");
+	is_int(q_int("SELECT count(*) FROM change_files WHERE change_id = "
+	    "%lld", (long long)id), 1, "its files are replaced");
+	is_qstr("src/d.c", "by the record's",
+	    "SELECT filename FROM change_files WHERE change_id = %lld",
+	    (long long)id);
+	record_change_free(&c);
+
+	/* Master restarted, change number 1 reused for other content. */
+	test_change(&c, 1, "r9", 990.0, "src/e.c");
+	rc = store_change(s, master, &c, BBM_ORIGIN_IMPORT, &id2, &cause);
+	ok(rc == 0 && id2 != r1, "a reused change number is another change");
+	is_int(q_int("SELECT count(*) FROM changes WHERE number = 1"), 2,
+	    "two changes numbered 1");
+	record_change_free(&c);
+}
+
+static void
+test_requests(struct store *s, int64_t master, int64_t builder)
+{
+	struct bbm_buildset	 bs;
+	struct bbm_buildrequest	 br;
+	struct bbm_build	 b;
+	int64_t			 bsid, id, id2, build9;
+	char			*cause = NULL;
+	int			 rc;
+
+	memset(&bs, 0, sizeof bs);
+	bs.bsid = 3;
+	bs.reason = xstrdup("forced");
+	bs.submitted_at = 990.0;
+	bs.complete = 1;
+	bs.complete_at = 1100.0;
+	bs.results = BBM_SUCCESS;
+	bs.nproperties = 2;
+	bs.properties = xcalloc(2, sizeof *bs.properties);
+	test_property(&bs.properties[0], "owner", "\"alice\"", "Force");
+	test_property(&bs.properties[1], "reason", "\"why\"", "Force");
+	rc = store_buildset(s, master, &bs, BBM_ORIGIN_IMPORT, &bsid, &cause);
+	ok(rc == 0 && bsid > 0, "store_buildset");
+	is_int(q_int("SELECT count(*) FROM buildset_properties"), 2,
+	    "two buildset properties");
+	record_property_free(&bs.properties[1]);
+	bs.nproperties = 1;
+	bs.results = BBM_NO_RESULT;
+	rc = store_buildset(s, master, &bs, BBM_ORIGIN_IMPORT, &id, &cause);
+	ok(rc == 0 && id == bsid, "buildset upserted by bsid");
+	is_int(q_int("SELECT count(*) FROM buildsets"), 1, "one buildset");
+	is_int(q_int("SELECT count(*) FROM buildset_properties"), 1,
+	    "its properties replaced");
+	is_int(q_int("SELECT count(*) FROM buildsets WHERE results IS NULL"),
+	    1, "no result is NULL");
+	record_buildset_free(&bs);
+
+	/* Build 5 exists twice (1000.5 and 5000.0): the nearer one wins. */
+	memset(&br, 0, sizeof br);
+	br.brid = 10;
+	br.bsid = 3;
+	br.builder_name = xstrdup("b1");
+	br.priority = 0;
+	br.submitted_at = 990.0;
+	br.claimed_at = 995.0;
+	br.claimed_by = xstrdup("master1");
+	br.complete = 1;
+	br.complete_at = 1100.0;
+	br.results = BBM_SUCCESS;
+	br.nbuilds = 2;
+	br.builds = xcalloc(2, sizeof *br.builds);
+	br.builds[0].number = 5;
+	br.builds[0].started_at = 1000.5 + 20;
+	br.builds[0].finished_at = 1100.0;
+	br.builds[1].number = 9;
+	br.builds[1].started_at = 9000.0;
+	br.builds[1].finished_at = BBM_NO_TIME;
+	rc = store_buildrequest(s, master, &br, BBM_ORIGIN_IMPORT, &id, &cause);
+	ok(rc == 0 && id > 0, "store_buildrequest");
+	is_int(q_int("SELECT buildset_id FROM buildrequests WHERE id = %lld",
+	    (long long)id), bsid, "request points at its buildset");
+	is_int(q_int("SELECT count(*) FROM build_requests"), 1,
+	    "linked to one build (build 9 is not stored yet)");
+	ok(q_int("SELECT b.started_at = 1000.5 FROM build_requests br "
+	    "JOIN builds b ON b.id = br.build_id") == 1,
+	    "linked to the build 5 nearest in time");
+
+	test_build(&b, 9, 9000.0 - 59, 1);
+	build9 = test_store_build(s, master, builder, &b, "build 9");
+	record_build_free(&b);
+	rc = store_buildrequest(s, master, &br, BBM_ORIGIN_IMPORT, &id2,
+	    &cause);
+	ok(rc == 0 && id2 == id, "request upserted by brid");
+	is_int(q_int("SELECT count(*) FROM build_requests"), 2,
+	    "storing it again adds the new link");
+	is_int(q_int("SELECT count(*) FROM build_requests WHERE "
+	    "build_id = %lld AND buildrequest_id = %lld", (long long)build9,
+	    (long long)id), 1, "to build 9, 59 s away");
+	is_int(q_int("SELECT count(*) FROM buildrequests"), 1,
+	    "one request row");
+	record_buildrequest_free(&br);
+
+	/* Out of the window, unknown buildset, unknown times. */
+	memset(&br, 0, sizeof br);
+	br.brid = 11;
+	br.bsid = 99;
+	br.builder_name = xstrdup("b1");
+	br.submitted_at = BBM_NO_TIME;
+	br.claimed_at = BBM_NO_TIME;
+	br.complete_at = BBM_NO_TIME;
+	br.results = BBM_NO_RESULT;
+	br.nbuilds = 3;
+	br.builds = xcalloc(3, sizeof *br.builds);
+	br.builds[0].number = 5;
+	br.builds[0].started_at = 1000.5 + 61;
+	br.builds[1].number = 7;		/* two builds 7: ambiguous */
+	br.builds[1].started_at = BBM_NO_TIME;
+	br.builds[2].number = 9;		/* one build 9 */
+	br.builds[2].started_at = BBM_NO_TIME;
+	rc = store_buildrequest(s, master, &br, BBM_ORIGIN_IMPORT, &id, &cause);
+	ok(rc == 0, "store_buildrequest 11");
+	is_int(q_int("SELECT count(*) FROM buildrequests WHERE id = %lld AND "
+	    "buildset_id IS NULL AND bsid = 99 AND results IS NULL AND "
+	    "submitted_at IS NULL", (long long)id), 1,
+	    "unknown buildset and times are NULL");
+	is_int(q_int("SELECT count(*) FROM build_requests WHERE "
+	    "buildrequest_id = %lld", (long long)id), 1,
+	    "only the unambiguous build is linked");
+	is_int(q_int("SELECT build_id FROM build_requests WHERE "
+	    "buildrequest_id = %lld", (long long)id), build9,
+	    "build 9, the only one of its number");
+	record_buildrequest_free(&br);
+	free(cause);
+}
+
+static void
+test_files_logs(struct store *s, int64_t master, int64_t builder)
+{
+	struct store_file_state	 fs, got;
+	struct bbm_log		 l;
+	int64_t			 build_id, log_id;
+	char			*cause = NULL;
+	int			 found, rc;
+
+	rc = store_file_get(s, master, "b1/5", &got, &found, &cause);
+	ok(rc == 0 && !found, "no file state yet");
+
+	build_id = q_int("SELECT id FROM builds WHERE number = 5 AND "
+	    "started_at = 1000.5");
+	memset(&fs, 0, sizeof fs);
+	fs.size = 12345;
+	fs.mtime_ns = 1700000000123456789LL;
+	memset(fs.digest, 'a', 64);
+	fs.build_id = build_id;
+	rc = store_file_put(s, master, "b1/5", &fs, &cause);
+	ok(rc == 0, "store_file_put");
+	memset(&got, 0xff, sizeof got);
+	rc = store_file_get(s, master, "b1/5", &got, &found, &cause);
+	ok(rc == 0 && found, "file state found");
+	is_int(got.size, 12345, "size");
+	is_int(got.mtime_ns, 1700000000123456789LL, "mtime in ns, exact");
+	is_str(got.digest, fs.digest, "digest");
+	is_int(got.build_id, build_id, "build id");
+
+	fs.size = 1;
+	fs.digest[0] = '\0';
+	fs.build_id = 0;
+	rc = store_file_put(s, master, "b1/5", &fs, &cause);
+	ok(rc == 0, "store_file_put again");
+	rc = store_file_get(s, master, "b1/5", &got, &found, &cause);
+	ok(rc == 0 && found && got.size == 1 && got.digest[0] == '\0' &&
+	    got.build_id == 0, "file state updated, no digest, no build");
+	is_int(q_int("SELECT count(*) FROM import_files WHERE digest IS NULL "
+	    "AND build_id IS NULL"), 1, "stored as NULLs");
+
+	memset(&l, 0, sizeof l);
+	rc = store_log_get(s, build_id, 0, 1, &l, &found, &cause);
+	ok(rc == 0 && found, "store_log_get finds step 0 log 1");
+	is_int(l.state, BBM_LOG_STORED, "log state");
+	is_str(l.store_key, "key-5-0-1", "log store_key");
+	is_int(l.stored_bytes, 101, "log stored_bytes");
+	is_int(l.text_bytes, 80, "log text_bytes");
+	is_int(l.lines, 4, "log lines");
+	is_int(l.complete, 1, "log complete");
+	record_log_free(&l);
+	rc = store_log_get(s, build_id, 2, 0, &l, &found, &cause);
+	ok(rc == 0 && !found, "store_log_get: the removed step has no log");
+
+	log_id = q_int("SELECT l.id FROM logs l JOIN steps s ON "
+	    "s.id = l.step_id WHERE s.build_id = %lld AND s.number = 1 AND "
+	    "l.number = 0", (long long)build_id);
+	memset(&l, 0, sizeof l);
+	rc = store_log_by_id(s, log_id, &l, &found, &cause);
+	ok(rc == 0 && found, "store_log_by_id finds step 1 log 0");
+	is_str(l.name, "stdio", "by id: name");
+	is_str(l.filename, "5-log-step1-0", "by id: filename");
+	is_int(l.kind, BBM_LOG_TEXT, "by id: kind");
+	is_str(l.store_key, "key-5-1-0", "by id: store_key");
+	is_int(l.stored_bytes, 100, "by id: stored_bytes");
+	record_log_free(&l);
+	log_id = q_int("SELECT l.id FROM logs l JOIN steps s ON "
+	    "s.id = l.step_id WHERE s.build_id = %lld AND s.number = 0 AND "
+	    "l.number = 1", (long long)build_id);
+	memset(&l, 0, sizeof l);
+	rc = store_log_by_id(s, log_id, &l, &found, &cause);
+	ok(rc == 0 && found && l.kind == BBM_LOG_HTML &&
+	    strcmp(l.store_key, "key-5-0-1") == 0,
+	    "store_log_by_id: an HTML log");
+	record_log_free(&l);
+	rc = store_log_by_id(s, 999999, &l, &found, &cause);
+	ok(rc == 0 && !found, "store_log_by_id: no such id");
+	(void)builder;
+}
+
+static void
+test_rollback(struct store *s, int64_t master, int64_t builder)
+{
+	struct bbm_build	 b;
+	int64_t			 id, steps, changes;
+	char			*cause = NULL;
+	int			 rc;
+
+	steps = q_int("SELECT count(*) FROM steps");
+	changes = q_int("SELECT count(*) FROM changes");
+	is_int(store_rollback(s), 0, "rollback without a transaction");
+
+	test_build(&b, 42, 4200.0, 3);
+	free(b.changes[0].revision);
+	b.changes[0].revision = xstrdup("r42");
+	ok(store_begin(s, &cause) == 0, "store_begin");
+	ok(store_begin(s, &cause) == -1, "a second begin is refused");
+	free(cause);
+	cause = NULL;
+	rc = store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
+	    &cause);
+	ok(rc == 0, "store_build in a transaction");
+	is_int(store_rollback(s), 0, "store_rollback");
+	is_int(q_int("SELECT count(*) FROM builds WHERE number = 42"), 0,
+	    "rolled back: no build");
+	is_int(q_int("SELECT count(*) FROM steps"), steps,
+	    "rolled back: no steps");
+	is_int(q_int("SELECT count(*) FROM changes"), changes,
+	    "rolled back: no change");
+
+	ok(store_begin(s, &cause) == 0, "begin again");
+	rc = store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
+	    &cause);
+	ok(rc == 0 && store_commit(s, &cause) == 0, "store and commit");
+	is_int(q_int("SELECT count(*) FROM builds WHERE number = 42"), 1,
+	    "committed: the build is there");
+	ok(store_commit(s, &cause) == -1, "commit without a transaction");
+	free(cause);
+	record_build_free(&b);
+}
+
+/* Errors name the table; a second connection sees the same rows. */
+static void
+test_errors(struct store *s, int64_t master, int64_t builder)
+{
+	struct bbm_build	 b;
+	struct store		*s2;
+	int64_t			 id, builds;
+	char			*cause = NULL;
+	int			 rc;
+
+	builds = q_int("SELECT count(*) FROM builds");
+	test_build(&b, 50, 5050.0, 2);
+	b.steps[1].number = 0;
+	rc = store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
+	    &cause);
+	ok(rc == -1 && cause != NULL && strstr(cause, "steps") != NULL &&
+	    strstr(cause, "UNIQUE") != NULL,
+	    "two steps numbered 0: the error names steps and the constraint");
+	tap_diag("%s", cause != NULL ? cause : "(no cause)");
+	free(cause);
+	cause = NULL;
+	is_int(q_int("SELECT count(*) FROM builds"), builds,
+	    "the failed build left no row");
+	record_build_free(&b);
+
+	s2 = test_open("store.db");
+	rc = store_master(s2, "m1", NULL, &id, &cause);
+	ok(rc == 0 && id == master, "a second store on the file finds m1");
+	store_close(s2);
+	free(cause);
+}
+
+int
+main(void)
+{
+	struct store	*s;
+	int64_t		 master, builder;
+	char		*cmd;
+
+	if (mkdtemp(test_dir) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		return (1);
+	}
+	test_schema();
+
+	s = test_open("store.db");
+	if (sqlite3_open(test_path("store.db"), &test_db) != SQLITE_OK) {
+		printf("Bail out! sqlite3_open\n");
+		return (1);
+	}
+	test_masters_builders(s, &master, &builder);
+	test_builds(s, master, builder);
+	test_changes(s, master);
+	test_requests(s, master, builder);
+	test_files_logs(s, master, builder);
+	test_rollback(s, master, builder);
+	test_errors(s, master, builder);
+	store_close(s);
+	sqlite3_close(test_db);
+
+	xasprintf(&cmd, "rm -rf '%s'", test_dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", test_dir);
+	free(cmd);
+	return (tap_done());
+}
