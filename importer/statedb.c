@@ -423,7 +423,9 @@ statedb_detect(struct statedb *sd, char **cause)
 
 /*
  * Prepares the readers for the columns this schema has: project and
- * codebase are optional in changes; build request claims moved from
+ * codebase are optional in changes (a column Buildbot had not added yet
+ * reads as '', the default its migrations give it and the value a pickled
+ * Change of that version normalises to, so both sources agree); build request claims moved from
  * buildrequests.claimed_at/claimed_by_name to buildrequest_claims (joined
  * to objects for the master's name) in migrate 011.
  */
@@ -464,7 +466,7 @@ statedb_prepare(struct statedb *sd, char **cause)
 	xasprintf(&change_sql, "SELECT changeid, author, comments, is_dir, "
 	    "branch, revision, revlink, when_timestamp, category, repository, "
 	    "%s, %s FROM changes WHERE changeid > ?1 ORDER BY changeid LIMIT 1",
-	    project ? "project" : "NULL", codebase ? "codebase" : "NULL");
+	    project ? "project" : "''", codebase ? "codebase" : "''");
 	/* Claims are unique per request; the ORDER BY keeps a stray one out. */
 	xasprintf(&request_sql, "SELECT r.id, r.buildsetid, r.buildername, "
 	    "r.priority, r.submitted_at, %s, r.complete, r.complete_at, "

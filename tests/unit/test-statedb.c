@@ -575,7 +575,7 @@ static const char v6_rows[] =
 static const struct want_change v6_changes[] = {
 	{ 1, "alice <a@example.org>", "fix the thing", 0, "master", "abc123",
 	  "http://example.org/abc123", 1300000000, NULL,
-	  "git://example.org/r", "proj", NULL, 2, { "a.c", "dir/b.h" }, 7, {
+	  "git://example.org/r", "proj", "", 2, { "a.c", "dir/b.h" }, 7, {
 		{ "owner", "\"bob\"", "Change" },
 		{ "count", "7", "Change" },
 		{ "list", "[1,2,3]", "Change" },
@@ -584,7 +584,7 @@ static const struct want_change v6_changes[] = {
 		{ "nostr", "[1,2]", "Change" },
 		{ "broken", "\"not json\"", "Change" } } },
 	{ 3, "\xc3\xa9loi", "na\xc3\xafve", 1, NULL, NULL, NULL, 1300000123.25,
-	  "cat", "", "", NULL, 1, { "fi\xc3\xa8.c" }, 1, {
+	  "cat", "", "", "", 1, { "fi\xc3\xa8.c" }, 1, {
 		{ "n\xc3\xa9", "\"c\xc3\xa9\"", "Source" } } },
 };
 
