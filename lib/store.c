@@ -1,9 +1,12 @@
 /*
- * store.c: writes canonical records (record.h) to the database. The logic
- * and every SQL statement live here, once, in SQL that SQLite and
- * PostgreSQL both accept ($n placeholders, ON CONFLICT ... DO UPDATE,
- * RETURNING, IS NOT DISTINCT FROM); a backend (store-backend.h) only moves
- * values in and out.
+ * store.c: the store's connection and what its record writers share. Every
+ * SQL statement lives here, once, in SQL that SQLite and PostgreSQL both
+ * accept ($n placeholders, ON CONFLICT ... DO UPDATE, RETURNING, IS NOT
+ * DISTINCT FROM); a backend (store-backend.h) only moves values in and
+ * out. This file opens and migrates the database, runs transactions and
+ * savepoint units, and writes masters, builders and the importer's file
+ * states; builds are written by store-build.c, changes, buildsets and
+ * build requests by store-history.c.
  *
  * Statements are prepared on first use and kept for the life of the
  * connection: the importer stores thousands of builds a second, each a few
@@ -18,51 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "store-backend.h"
+#include "store-int.h"
 
-/* How far apart (s) a request's build time and our build's may be. */
-#define STORE_REQUEST_WINDOW	60
-
-enum store_sql {
-	STORE_SQL_VERSION_GET,
-	STORE_SQL_VERSION_ADD,
-	STORE_SQL_MASTER_UPSERT,
-	STORE_SQL_BUILDER_UPSERT,
-	STORE_SQL_BUILDER_EVENTS_DELETE,
-	STORE_SQL_BUILDER_EVENT_INSERT,
-	STORE_SQL_BUILD_FIND,
-	STORE_SQL_BUILD_INSERT,
-	STORE_SQL_BUILD_UPDATE,
-	STORE_SQL_STEPS_DELETE,
-	STORE_SQL_STEP_INSERT,
-	STORE_SQL_LOG_INSERT,
-	STORE_SQL_LOG_GET,
-	STORE_SQL_LOG_BY_ID,
-	STORE_SQL_BUILD_PROPS_DELETE,
-	STORE_SQL_BUILD_PROP_UPSERT,
-	STORE_SQL_SOURCESTAMPS_DELETE,
-	STORE_SQL_SOURCESTAMP_INSERT,
-	STORE_SQL_SOURCESTAMP_CHANGE_LINK,
-	STORE_SQL_BUILD_CHANGES_DELETE,
-	STORE_SQL_BUILD_CHANGE_LINK,
-	STORE_SQL_CHANGE_UPSERT,
-	STORE_SQL_CHANGE_FILES_DELETE,
-	STORE_SQL_CHANGE_FILE_INSERT,
-	STORE_SQL_CHANGE_PROPS_DELETE,
-	STORE_SQL_CHANGE_PROP_UPSERT,
-	STORE_SQL_BUILDSET_UPSERT,
-	STORE_SQL_BUILDSET_PROPS_DELETE,
-	STORE_SQL_BUILDSET_PROP_UPSERT,
-	STORE_SQL_BUILDREQUEST_UPSERT,
-	STORE_SQL_BUILDREQUEST_NEAR,
-	STORE_SQL_BUILDREQUEST_ANY,
-	STORE_SQL_BUILDREQUEST_LINK,
-	STORE_SQL_FILE_GET,
-	STORE_SQL_FILE_PUT,
-	STORE_SQL_COUNT
-};
-
-/* Every statement, with the table and action its error messages name. */
+/*
+ * Every statement, indexed by enum store_sql (store-int.h), with the
+ * table and action its error messages name.
+ */
 static const struct store_sql_def {
 	const char	*table;
 	const char	*action;
@@ -262,27 +226,7 @@ static const struct store_sql_def {
 	    "imported_at = excluded.imported_at" },
 };
 
-struct store {
-	const struct store_backend	*be;
-	struct store_conn		*conn;
-	int				 version;
-	int				 in_tx;
-	struct store_stmt		*stmts[STORE_SQL_COUNT];
-};
-
-static const char *const store_log_kinds[] = {
-	[BBM_LOG_TEXT] = "text",
-	[BBM_LOG_HTML] = "html",
-};
-static const char *const store_log_states[] = {
-	[BBM_LOG_NONE] = "none",
-	[BBM_LOG_STORED] = "stored",
-	[BBM_LOG_MISSING] = "missing",
-	[BBM_LOG_PRUNED] = "pruned",
-};
-#define STORE_NITEMS(a) (sizeof (a) / sizeof (a)[0])
-
-static double
+double
 store_now(void)
 {
 	struct timespec	 ts;
@@ -292,7 +236,7 @@ store_now(void)
 }
 
 /* The origin's name, or NULL (after setting *cause) if it is not one. */
-static const char *
+const char *
 store_origin(enum bbm_origin origin, char **cause)
 {
 	if (origin != BBM_ORIGIN_IMPORT && origin != BBM_ORIGIN_LIVE &&
@@ -307,7 +251,7 @@ store_origin(enum bbm_origin origin, char **cause)
  * The cached statement q, prepared on first use. Returns NULL and sets
  * *cause if the database refuses it.
  */
-static struct store_stmt *
+struct store_stmt *
 store_stmt(struct store *s, enum store_sql q, char **cause)
 {
 	const struct store_sql_def	*def = &store_sql_defs[q];
@@ -329,7 +273,7 @@ store_stmt(struct store *s, enum store_sql q, char **cause)
  * NULL, it gets column 0 of the first row (untouched when there is none);
  * if nrows is not NULL, it gets the number of rows.
  */
-static int
+int
 store_run(struct store *s, enum store_sql q, int64_t *first, int64_t *nrows,
     char **cause)
 {
@@ -359,7 +303,7 @@ store_run(struct store *s, enum store_sql q, int64_t *first, int64_t *nrows,
  * stays positioned on it for the column calls, and the caller resets it;
  * otherwise it is reset here.
  */
-static int
+int
 store_fetch(struct store *s, enum store_sql q, int *row, char **cause)
 {
 	const struct store_sql_def	*def = &store_sql_defs[q];
@@ -380,7 +324,7 @@ store_fetch(struct store *s, enum store_sql q, int *row, char **cause)
 }
 
 /* Runs a statement that must return exactly one id (RETURNING id). */
-static int
+int
 store_run_id(struct store *s, enum store_sql q, int64_t *id, char **cause)
 {
 	int64_t	 n;
@@ -396,27 +340,27 @@ store_run_id(struct store *s, enum store_sql q, int64_t *id, char **cause)
 	return (0);
 }
 
-static void
+void
 store_bind_int(struct store *s, struct store_stmt *st, int idx, int64_t v)
 {
 	s->be->bind_int64(st, idx, v);
 }
 
-static void
+void
 store_bind_text(struct store *s, struct store_stmt *st, int idx,
     const char *v)
 {
 	s->be->bind_text(st, idx, v);
 }
 
-static void
+void
 store_bind_flag(struct store *s, struct store_stmt *st, int idx, int v)
 {
 	s->be->bind_int64(st, idx, v != 0);
 }
 
 /* Unknown times (NaN) are NULL; so are infinities, which mean nothing. */
-static void
+void
 store_bind_time(struct store *s, struct store_stmt *st, int idx, double t)
 {
 	if (isfinite(t))
@@ -425,7 +369,7 @@ store_bind_time(struct store *s, struct store_stmt *st, int idx, double t)
 		s->be->bind_null(st, idx);
 }
 
-static void
+void
 store_bind_result(struct store *s, struct store_stmt *st, int idx, int r)
 {
 	if (r < 0)
@@ -445,7 +389,7 @@ store_bind_id(struct store *s, struct store_stmt *st, int idx, int64_t id)
 }
 
 /* Runs the one-parameter statement q (a DELETE by parent id). */
-static int
+int
 store_run_for(struct store *s, enum store_sql q, int64_t id, char **cause)
 {
 	struct store_stmt	*st;
@@ -457,7 +401,7 @@ store_run_for(struct store *s, enum store_sql q, int64_t id, char **cause)
 }
 
 /* Inserts a property of a parent row with the statement q. */
-static int
+int
 store_property(struct store *s, enum store_sql q, int64_t parent,
     const struct bbm_property *p, char **cause)
 {
@@ -473,7 +417,7 @@ store_property(struct store *s, enum store_sql q, int64_t parent,
 }
 
 /* Inserts the two ids of a link with the statement q. */
-static int
+int
 store_link(struct store *s, enum store_sql q, int64_t a, int64_t b,
     char **cause)
 {
@@ -723,7 +667,7 @@ store_schema_version(struct store *s)
  * For a call made outside a transaction, opens one of its own: *own says
  * whether store_leave must end it.
  */
-static int
+int
 store_enter(struct store *s, int *own, char **cause)
 {
 	*own = 0;
@@ -736,7 +680,7 @@ store_enter(struct store *s, int *own, char **cause)
 }
 
 /* Ends a call: commits or rolls back its own transaction. */
-static int
+int
 store_leave(struct store *s, int own, int error, char **cause)
 {
 	if (!own)
@@ -835,479 +779,6 @@ store_builder(struct store *s, int64_t master_id,
 	return (store_leave(s, own, error, cause));
 }
 
-/*
- * Upserts a change and replaces its files and properties; now is the
- * write's time.
- */
-static int
-store_change1(struct store *s, int64_t master_id, const struct bbm_change *c,
-    const char *origin, double now, int64_t *id, char **cause)
-{
-	struct store_stmt	*st;
-	char			*identity;
-	size_t			 i;
-	int			 error;
-
-	if ((st = store_stmt(s, STORE_SQL_CHANGE_UPSERT, cause)) == NULL)
-		return (-1);
-	identity = record_change_identity(c);
-	store_bind_int(s, st, 1, master_id);
-	store_bind_text(s, st, 2, identity);
-	store_bind_int(s, st, 3, c->number);
-	store_bind_text(s, st, 4, c->author);
-	store_bind_text(s, st, 5, c->comments);
-	store_bind_text(s, st, 6, c->branch);
-	store_bind_text(s, st, 7, c->revision);
-	store_bind_text(s, st, 8, c->revlink);
-	store_bind_text(s, st, 9, c->category);
-	store_bind_text(s, st, 10, c->repository);
-	store_bind_text(s, st, 11, c->project);
-	store_bind_text(s, st, 12, c->codebase);
-	store_bind_time(s, st, 13, c->when);
-	store_bind_flag(s, st, 14, c->is_dir);
-	store_bind_text(s, st, 15, origin);
-	s->be->bind_double(st, 16, now);
-	error = store_run_id(s, STORE_SQL_CHANGE_UPSERT, id, cause);
-	free(identity);
-	if (error != 0)
-		return (-1);
-
-	if (store_run_for(s, STORE_SQL_CHANGE_FILES_DELETE, *id, cause) != 0)
-		return (-1);
-	for (i = 0; i < c->nfiles; i++) {
-		st = store_stmt(s, STORE_SQL_CHANGE_FILE_INSERT, cause);
-		if (st == NULL)
-			return (-1);
-		store_bind_int(s, st, 1, *id);
-		store_bind_text(s, st, 2, c->files[i]);
-		if (store_run(s, STORE_SQL_CHANGE_FILE_INSERT, NULL, NULL,
-		    cause) != 0)
-			return (-1);
-	}
-	if (store_run_for(s, STORE_SQL_CHANGE_PROPS_DELETE, *id, cause) != 0)
-		return (-1);
-	for (i = 0; i < c->nproperties; i++) {
-		if (store_property(s, STORE_SQL_CHANGE_PROP_UPSERT, *id,
-		    &c->properties[i], cause) != 0)
-			return (-1);
-	}
-	return (0);
-}
-
-int
-store_change(struct store *s, int64_t master_id, const struct bbm_change *c,
-    enum bbm_origin origin, int64_t *id, char **cause)
-{
-	const char	*o;
-	int		 own, error;
-
-	if ((o = store_origin(origin, cause)) == NULL)
-		return (-1);
-	if (store_enter(s, &own, cause) != 0)
-		return (-1);
-	error = store_change1(s, master_id, c, o, store_now(), id, cause);
-	return (store_leave(s, own, error, cause));
-}
-
-/* Finds a build by identity: *id is set only when one is found. */
-static int
-store_find(struct store *s, int64_t builder_id, int64_t number,
-    double started_at, int64_t *id, int *found, char **cause)
-{
-	struct store_stmt	*st;
-	int64_t			 n;
-
-	if ((st = store_stmt(s, STORE_SQL_BUILD_FIND, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, builder_id);
-	store_bind_int(s, st, 2, number);
-	store_bind_time(s, st, 3, started_at);
-	if (store_run(s, STORE_SQL_BUILD_FIND, id, &n, cause) != 0)
-		return (-1);
-	*found = (n != 0);
-	return (0);
-}
-
-int
-store_build_find(struct store *s, int64_t builder_id, int64_t number,
-    double started_at, int64_t *build_id, int *found, char **cause)
-{
-	return (store_find(s, builder_id, number, started_at, build_id, found,
-	    cause));
-}
-
-/* Inserts a step of build_id and its logs. */
-static int
-store_step_insert(struct store *s, int64_t build_id,
-    const struct bbm_step *step, char **cause)
-{
-	struct store_stmt	*st;
-	const struct bbm_log	*l;
-	size_t			 i;
-
-	if ((st = store_stmt(s, STORE_SQL_STEP_INSERT, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, build_id);
-	store_bind_int(s, st, 2, step->number);
-	store_bind_text(s, st, 3, step->name);
-	store_bind_time(s, st, 4, step->started_at);
-	store_bind_time(s, st, 5, step->finished_at);
-	store_bind_result(s, st, 6, step->results);
-	store_bind_text(s, st, 7, step->text);
-	store_bind_text(s, st, 8, step->text2);
-	store_bind_text(s, st, 9, step->urls);
-	store_bind_text(s, st, 10, step->statistics);
-	store_bind_flag(s, st, 11, step->hidden);
-	store_bind_flag(s, st, 12, step->skipped);
-	if (store_run(s, STORE_SQL_STEP_INSERT, NULL, NULL, cause) != 0)
-		return (-1);
-
-	for (i = 0; i < step->nlogs; i++) {
-		l = &step->logs[i];
-		if ((size_t)l->kind >= STORE_NITEMS(store_log_kinds) ||
-		    (size_t)l->state >= STORE_NITEMS(store_log_states)) {
-			xasprintf(cause, "store: logs: step %lld log %zu: "
-			    "invalid kind %d or state %d",
-			    (long long)step->number, i, (int)l->kind,
-			    (int)l->state);
-			return (-1);
-		}
-		if ((st = store_stmt(s, STORE_SQL_LOG_INSERT, cause)) == NULL)
-			return (-1);
-		store_bind_int(s, st, 1, build_id);
-		store_bind_int(s, st, 2, step->number);
-		store_bind_int(s, st, 3, (int64_t)i);
-		store_bind_text(s, st, 4, l->name);
-		store_bind_text(s, st, 5, l->filename);
-		store_bind_text(s, st, 6, store_log_kinds[l->kind]);
-		store_bind_text(s, st, 7, store_log_states[l->state]);
-		store_bind_text(s, st, 8, l->store_key);
-		store_bind_int(s, st, 9, l->stored_bytes);
-		store_bind_int(s, st, 10, l->text_bytes);
-		store_bind_int(s, st, 11, l->lines);
-		store_bind_flag(s, st, 12, l->complete);
-		if (store_run(s, STORE_SQL_LOG_INSERT, NULL, NULL, cause) != 0)
-			return (-1);
-	}
-	return (0);
-}
-
-/*
- * Inserts a sourcestamp of build_id; change_ids are the row ids of the
- * build's changes, which its change indices point into (checked already).
- */
-static int
-store_sourcestamp_insert(struct store *s, int64_t build_id, size_t number,
-    const struct bbm_sourcestamp *ss, const int64_t *change_ids,
-    char **cause)
-{
-	struct store_stmt	*st;
-	size_t			 i;
-
-	st = store_stmt(s, STORE_SQL_SOURCESTAMP_INSERT, cause);
-	if (st == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, build_id);
-	store_bind_int(s, st, 2, (int64_t)number);
-	store_bind_text(s, st, 3, ss->branch);
-	store_bind_text(s, st, 4, ss->revision);
-	store_bind_text(s, st, 5, ss->repository);
-	store_bind_text(s, st, 6, ss->project);
-	store_bind_text(s, st, 7, ss->codebase);
-	if (ss->has_patch) {
-		store_bind_int(s, st, 8, ss->patch_level);
-		/* An empty patch is still a patch: bind "", not NULL. */
-		s->be->bind_blob(st, 9, ss->patch_body != NULL ?
-		    ss->patch_body : "", ss->patch_body != NULL ?
-		    ss->patch_len : 0);
-	} else {
-		s->be->bind_null(st, 8);
-		s->be->bind_null(st, 9);
-	}
-	store_bind_text(s, st, 10, ss->patch_subdir);
-	store_bind_text(s, st, 11, ss->patch_author);
-	store_bind_text(s, st, 12, ss->patch_comment);
-	if (store_run(s, STORE_SQL_SOURCESTAMP_INSERT, NULL, NULL, cause) != 0)
-		return (-1);
-
-	for (i = 0; i < ss->nchanges; i++) {
-		st = store_stmt(s, STORE_SQL_SOURCESTAMP_CHANGE_LINK, cause);
-		if (st == NULL)
-			return (-1);
-		store_bind_int(s, st, 1, build_id);
-		store_bind_int(s, st, 2, (int64_t)number);
-		store_bind_int(s, st, 3, change_ids[ss->changes[i]]);
-		if (store_run(s, STORE_SQL_SOURCESTAMP_CHANGE_LINK, NULL, NULL,
-		    cause) != 0)
-			return (-1);
-	}
-	return (0);
-}
-
-/* Writes the build row: an update of id if found, else an insert. */
-static int
-store_build_row(struct store *s, int64_t builder_id,
-    const struct bbm_build *b, const char *origin, double now, int found,
-    int64_t *id, char **cause)
-{
-	struct store_stmt	*st;
-	enum store_sql		 q;
-
-	q = found ? STORE_SQL_BUILD_UPDATE : STORE_SQL_BUILD_INSERT;
-	if ((st = store_stmt(s, q, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, builder_id);
-	store_bind_int(s, st, 2, b->number);
-	store_bind_time(s, st, 3, b->started_at);
-	store_bind_time(s, st, 4, b->finished_at);
-	store_bind_flag(s, st, 5, b->complete);
-	store_bind_result(s, st, 6, b->results);
-	store_bind_text(s, st, 7, b->text);
-	store_bind_text(s, st, 8, b->reason);
-	store_bind_text(s, st, 9, b->slave);
-	store_bind_text(s, st, 10, b->blamelist);
-	store_bind_text(s, st, 11, origin);
-	s->be->bind_double(st, 12, now);
-	if (!found)
-		return (store_run_id(s, q, id, cause));
-	store_bind_int(s, st, 13, *id);
-	return (store_run(s, q, NULL, NULL, cause));
-}
-
-static int
-store_build1(struct store *s, int64_t master_id, int64_t builder_id,
-    const struct bbm_build *b, const char *origin, int64_t *build_id,
-    char **cause)
-{
-	const struct bbm_sourcestamp	*ss;
-	int64_t				*change_ids = NULL, id;
-	double				 now = store_now();
-	size_t				 i, j;
-	int				 found;
-
-	/* Refuse a malformed record before writing anything. */
-	for (i = 0; i < b->nsourcestamps; i++) {
-		ss = &b->sourcestamps[i];
-		for (j = 0; j < ss->nchanges; j++) {
-			if (ss->changes[j] >= b->nchanges) {
-				xasprintf(cause, "store: sourcestamps: build "
-				    "%lld sourcestamp %zu names change %zu of "
-				    "%zu", (long long)b->number, i,
-				    ss->changes[j], b->nchanges);
-				return (-1);
-			}
-		}
-	}
-
-	if (store_find(s, builder_id, b->number, b->started_at, &id, &found,
-	    cause) != 0)
-		return (-1);
-	if (store_build_row(s, builder_id, b, origin, now, found, &id,
-	    cause) != 0)
-		return (-1);
-	if (found) {
-		if (store_run_for(s, STORE_SQL_STEPS_DELETE, id, cause) != 0 ||
-		    store_run_for(s, STORE_SQL_BUILD_PROPS_DELETE, id,
-		    cause) != 0 ||
-		    store_run_for(s, STORE_SQL_SOURCESTAMPS_DELETE, id,
-		    cause) != 0 ||
-		    store_run_for(s, STORE_SQL_BUILD_CHANGES_DELETE, id,
-		    cause) != 0)
-			return (-1);
-	}
-
-	for (i = 0; i < b->nsteps; i++) {
-		if (store_step_insert(s, id, &b->steps[i], cause) != 0)
-			return (-1);
-	}
-	for (i = 0; i < b->nproperties; i++) {
-		if (store_property(s, STORE_SQL_BUILD_PROP_UPSERT, id,
-		    &b->properties[i], cause) != 0)
-			return (-1);
-	}
-	if (b->nchanges != 0)
-		change_ids = xreallocarray(NULL, b->nchanges,
-		    sizeof *change_ids);
-	for (i = 0; i < b->nchanges; i++) {
-		if (store_change1(s, master_id, &b->changes[i], origin, now,
-		    &change_ids[i], cause) != 0 ||
-		    store_link(s, STORE_SQL_BUILD_CHANGE_LINK, id,
-		    change_ids[i], cause) != 0)
-			goto fail;
-	}
-	for (i = 0; i < b->nsourcestamps; i++) {
-		if (store_sourcestamp_insert(s, id, i, &b->sourcestamps[i],
-		    change_ids, cause) != 0)
-			goto fail;
-	}
-	free(change_ids);
-	*build_id = id;
-	return (0);
-
-fail:
-	free(change_ids);
-	return (-1);
-}
-
-int
-store_build(struct store *s, int64_t master_id, int64_t builder_id,
-    const struct bbm_build *b, enum bbm_origin origin, int64_t *build_id,
-    char **cause)
-{
-	const char	*o;
-	int		 own, error;
-
-	if ((o = store_origin(origin, cause)) == NULL)
-		return (-1);
-	if (store_enter(s, &own, cause) != 0)
-		return (-1);
-	error = store_build1(s, master_id, builder_id, b, o, build_id, cause);
-	return (store_leave(s, own, error, cause));
-}
-
-static int
-store_buildset1(struct store *s, int64_t master_id,
-    const struct bbm_buildset *bs, const char *origin, int64_t *id,
-    char **cause)
-{
-	struct store_stmt	*st;
-	size_t			 i;
-
-	if ((st = store_stmt(s, STORE_SQL_BUILDSET_UPSERT, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, master_id);
-	store_bind_int(s, st, 2, bs->bsid);
-	store_bind_text(s, st, 3, bs->external_idstring);
-	store_bind_text(s, st, 4, bs->reason);
-	store_bind_time(s, st, 5, bs->submitted_at);
-	store_bind_flag(s, st, 6, bs->complete);
-	store_bind_time(s, st, 7, bs->complete_at);
-	store_bind_result(s, st, 8, bs->results);
-	store_bind_text(s, st, 9, origin);
-	s->be->bind_double(st, 10, store_now());
-	if (store_run_id(s, STORE_SQL_BUILDSET_UPSERT, id, cause) != 0)
-		return (-1);
-
-	if (store_run_for(s, STORE_SQL_BUILDSET_PROPS_DELETE, *id, cause) != 0)
-		return (-1);
-	for (i = 0; i < bs->nproperties; i++) {
-		if (store_property(s, STORE_SQL_BUILDSET_PROP_UPSERT, *id,
-		    &bs->properties[i], cause) != 0)
-			return (-1);
-	}
-	return (0);
-}
-
-int
-store_buildset(struct store *s, int64_t master_id,
-    const struct bbm_buildset *bs, enum bbm_origin origin, int64_t *id,
-    char **cause)
-{
-	const char	*o;
-	int		 own, error;
-
-	if ((o = store_origin(origin, cause)) == NULL)
-		return (-1);
-	if (store_enter(s, &own, cause) != 0)
-		return (-1);
-	error = store_buildset1(s, master_id, bs, o, id, cause);
-	return (store_leave(s, own, error, cause));
-}
-
-/*
- * Finds our build for one of a request's builds: the nearest in start
- * time within the window or, when the request does not know the time, the
- * only build of that number. *build_id is 0 when there is none.
- */
-static int
-store_request_build(struct store *s, int64_t master_id,
-    const char *builder_name, const struct bbm_request_build *rb,
-    int64_t *build_id, char **cause)
-{
-	struct store_stmt	*st;
-	enum store_sql		 q;
-	int64_t			 n;
-
-	*build_id = 0;
-	if (isfinite(rb->started_at))
-		q = STORE_SQL_BUILDREQUEST_NEAR;
-	else
-		q = STORE_SQL_BUILDREQUEST_ANY;
-	if ((st = store_stmt(s, q, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, master_id);
-	store_bind_text(s, st, 2, builder_name);
-	store_bind_int(s, st, 3, rb->number);
-	if (q == STORE_SQL_BUILDREQUEST_NEAR) {
-		s->be->bind_double(st, 4, rb->started_at);
-		s->be->bind_double(st, 5, STORE_REQUEST_WINDOW);
-	}
-	if (store_run(s, q, build_id, &n, cause) != 0)
-		return (-1);
-	if (n != 1)
-		*build_id = 0;
-	return (0);
-}
-
-static int
-store_buildrequest1(struct store *s, int64_t master_id,
-    const struct bbm_buildrequest *br, const char *origin, int64_t *id,
-    char **cause)
-{
-	struct store_stmt	*st;
-	int64_t			 build_id;
-	size_t			 i;
-
-	st = store_stmt(s, STORE_SQL_BUILDREQUEST_UPSERT, cause);
-	if (st == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, master_id);
-	store_bind_int(s, st, 2, br->brid);
-	store_bind_int(s, st, 3, br->bsid);
-	store_bind_text(s, st, 4, br->builder_name);
-	store_bind_int(s, st, 5, br->priority);
-	store_bind_time(s, st, 6, br->submitted_at);
-	store_bind_time(s, st, 7, br->claimed_at);
-	store_bind_text(s, st, 8, br->claimed_by);
-	store_bind_flag(s, st, 9, br->complete);
-	store_bind_time(s, st, 10, br->complete_at);
-	store_bind_result(s, st, 11, br->results);
-	store_bind_text(s, st, 12, origin);
-	s->be->bind_double(st, 13, store_now());
-	if (store_run_id(s, STORE_SQL_BUILDREQUEST_UPSERT, id, cause) != 0)
-		return (-1);
-
-	if (br->builder_name == NULL)
-		return (0);
-	for (i = 0; i < br->nbuilds; i++) {
-		if (store_request_build(s, master_id, br->builder_name,
-		    &br->builds[i], &build_id, cause) != 0)
-			return (-1);
-		if (build_id == 0)
-			continue;
-		if (store_link(s, STORE_SQL_BUILDREQUEST_LINK, build_id, *id,
-		    cause) != 0)
-			return (-1);
-	}
-	return (0);
-}
-
-int
-store_buildrequest(struct store *s, int64_t master_id,
-    const struct bbm_buildrequest *br, enum bbm_origin origin, int64_t *id,
-    char **cause)
-{
-	const char	*o;
-	int		 own, error;
-
-	if ((o = store_origin(origin, cause)) == NULL)
-		return (-1);
-	if (store_enter(s, &own, cause) != 0)
-		return (-1);
-	error = store_buildrequest1(s, master_id, br, o, id, cause);
-	return (store_leave(s, own, error, cause));
-}
-
 int
 store_file_get(struct store *s, int64_t master_id, const char *path,
     struct store_file_state *fs, int *found, char **cause)
@@ -1370,107 +841,4 @@ store_file_put(struct store *s, int64_t master_id, const char *path,
 		error = store_run(s, STORE_SQL_FILE_PUT, NULL, NULL, cause);
 	}
 	return (store_leave(s, own, error, cause));
-}
-
-/* Index of name in a table of n names, or -1. */
-static int
-store_name_index(const char *const *names, size_t n, const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; name != NULL && i < n; i++) {
-		if (strcmp(name, names[i]) == 0)
-			return ((int)i);
-	}
-	return (-1);
-}
-
-/*
- * Reads state, store_key, stored_bytes, text_bytes, lines and complete
- * from columns 0 to 5 of the current row into out.
- */
-static int
-store_log_columns(struct store *s, struct store_stmt *st, struct bbm_log *out,
-    char **cause)
-{
-	const char	*state, *key;
-	int		 i;
-
-	state = s->be->column_text(st, 0);
-	i = store_name_index(store_log_states, STORE_NITEMS(store_log_states),
-	    state);
-	if (i == -1) {
-		xasprintf(cause, "store: logs: unknown state \"%s\"",
-		    state != NULL ? state : "NULL");
-		return (-1);
-	}
-	out->state = (enum bbm_log_state)i;
-	key = s->be->column_text(st, 1);
-	out->store_key = key != NULL ? xstrdup(key) : NULL;
-	out->stored_bytes = s->be->column_int64(st, 2);
-	out->text_bytes = s->be->column_int64(st, 3);
-	out->lines = s->be->column_int64(st, 4);
-	out->complete = s->be->column_int64(st, 5) != 0;
-	return (0);
-}
-
-int
-store_log_get(struct store *s, int64_t build_id, int64_t step_number,
-    int64_t log_number, struct bbm_log *out, int *found, char **cause)
-{
-	struct store_stmt	*st;
-	int			 row, error;
-
-	if ((st = store_stmt(s, STORE_SQL_LOG_GET, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, build_id);
-	store_bind_int(s, st, 2, step_number);
-	store_bind_int(s, st, 3, log_number);
-	if (store_fetch(s, STORE_SQL_LOG_GET, &row, cause) != 0)
-		return (-1);
-	*found = row;
-	if (!row)
-		return (0);
-	error = store_log_columns(s, st, out, cause);
-	s->be->reset(st);
-	return (error);
-}
-
-int
-store_log_by_id(struct store *s, int64_t log_id, struct bbm_log *out,
-    int *found, char **cause)
-{
-	struct store_stmt	*st;
-	const char		*name, *filename, *kind;
-	int			 row, i;
-
-	if ((st = store_stmt(s, STORE_SQL_LOG_BY_ID, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, log_id);
-	if (store_fetch(s, STORE_SQL_LOG_BY_ID, &row, cause) != 0)
-		return (-1);
-	*found = row;
-	if (!row)
-		return (0);
-
-	kind = s->be->column_text(st, 8);
-	i = store_name_index(store_log_kinds, STORE_NITEMS(store_log_kinds),
-	    kind);
-	if (i == -1) {
-		xasprintf(cause, "store: logs: unknown kind \"%s\"",
-		    kind != NULL ? kind : "NULL");
-		s->be->reset(st);
-		return (-1);
-	}
-	if (store_log_columns(s, st, out, cause) != 0) {
-		s->be->reset(st);
-		return (-1);
-	}
-	out->kind = (enum bbm_log_kind)i;
-	name = s->be->column_text(st, 6);
-	out->name = name != NULL ? xstrdup(name) : NULL;
-	filename = s->be->column_text(st, 7);
-	out->filename = filename != NULL ? xstrdup(filename) : NULL;
-	s->be->reset(st);
-	return (0);
 }
