@@ -1,0 +1,416 @@
+/*
+ * import-build.c: the build pipeline of bbmirror-import. Worker threads
+ * decode build pickles, normalise them and copy their logs into the log
+ * store; they never touch the database. The main thread is the only writer:
+ * it stores the finished builds in order, one savepoint each, several
+ * builds to a commit.
+ */
+#include "config.h"
+#include "importer.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "legacy.h"
+#include "logfile.h"
+#include "logstore.h"
+#include "pickle.h"
+#include "store.h"
+
+/* Adds a formatted warning to a job (reported later by the writer). */
+static void PRINTFLIKE(2, 3)
+import_job_warn(struct import_job *job, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (buf_add(&job->warnings, s, strlen(s)) != 0 ||
+	    buf_add(&job->warnings, "\n", 1) != 0) {
+		/* The buffer is capped: further warnings are dropped. */
+	}
+	free(s);
+}
+
+/* Parser callback: nothing to do per chunk, the parser counts. */
+static int
+import_chunk_cb(void *arg, int channel, const char *text, size_t len,
+    int chunk_end)
+{
+	return (0);
+}
+
+/*
+ * Copies one log's content into the log store and fills the log's store
+ * fields. Problems are warnings: what was read before them is kept and the
+ * log is marked incomplete.
+ */
+static void
+import_log(struct import_ctx *ctx, struct logstore *ls, struct import_job *job,
+    struct bbm_step *step, size_t li, char *buffer)
+{
+	struct bbm_log		*log = &step->logs[li];
+	struct logfile_parser	 parser;
+	struct logstore_writer	*w;
+	struct logfile		*lf = NULL;
+	char			*cause = NULL;
+	char			*what;
+	ssize_t			 n;
+	int			 ok = 1;
+
+	if (log->inline_chunks == NULL && log->filename == NULL) {
+		log->state = BBM_LOG_MISSING;
+		return;
+	}
+	if (log->inline_chunks == NULL) {
+		lf = logfile_open(job->dir->path, log->filename, &cause);
+		if (lf == NULL) {
+			if (cause != NULL) {
+				import_job_warn(job, "%s", cause);
+				free(cause);
+			}
+			log->state = BBM_LOG_MISSING;
+			return;
+		}
+	}
+	/* The file's name outlives lf, for the messages below. */
+	what = xstrdup(lf != NULL ? logfile_path(lf) : log->name);
+	log->store_key = logstore_key(ctx->master, job->build.builder_name,
+	    job->build.number, job->build.started_at, step->number, li,
+	    log->name);
+	if ((w = logstore_create(ls, log->store_key, &cause)) == NULL) {
+		import_job_warn(job, "log store: %s", cause);
+		free(cause);
+		free(what);
+		if (lf != NULL)
+			logfile_close(lf);
+		free(log->store_key);
+		log->store_key = NULL;
+		log->state = BBM_LOG_MISSING;
+		return;
+	}
+	logfile_parser_init(&parser);
+	if (lf == NULL) {
+		if (logfile_parser_feed(&parser, log->inline_chunks,
+		    log->inline_len, import_chunk_cb, NULL, &cause) != 0 ||
+		    logstore_write(w, log->inline_chunks, log->inline_len,
+		    &cause) != 0)
+			ok = 0;
+	} else {
+		for (;;) {
+			n = logfile_read(lf, buffer, IMPORT_READ_SIZE, &cause);
+			if (n <= 0) {
+				ok = (n == 0);
+				break;
+			}
+			if (logfile_parser_feed(&parser, buffer, (size_t)n,
+			    import_chunk_cb, NULL, &cause) != 0) {
+				ok = 0;
+				break;
+			}
+			if (logstore_write(w, buffer, (size_t)n, &cause) != 0) {
+				ok = 0;
+				break;
+			}
+		}
+		logfile_close(lf);
+	}
+	if (!ok) {
+		/* Decompression errors name the file already. */
+		if (strstr(cause, what) != NULL)
+			import_job_warn(job, "%s (kept the %" PRIu64 " bytes "
+			    "before it)", cause, parser.offset);
+		else
+			import_job_warn(job, "%s: %s (kept the %" PRIu64
+			    " bytes before it)", what, cause, parser.offset);
+		free(cause);
+		cause = NULL;
+	}
+	if (logstore_commit(w, &cause) != 0) {
+		import_job_warn(job, "log store: %s", cause);
+		free(cause);
+		free(what);
+		free(log->store_key);
+		log->store_key = NULL;
+		log->state = BBM_LOG_MISSING;
+		return;
+	}
+	log->state = BBM_LOG_STORED;
+	log->stored_bytes = (int64_t)parser.offset;
+	log->text_bytes = (int64_t)parser.text_bytes;
+	log->lines = (int64_t)parser.lines;
+	log->complete = ok && logfile_parser_tail(&parser) == 0;
+	if (ok && logfile_parser_tail(&parser) != 0)
+		import_job_warn(job, "%s: ends inside a chunk (%" PRIu64
+		    " bytes after offset %" PRIu64 "): stored as incomplete",
+		    what, logfile_parser_tail(&parser),
+		    parser.offset - logfile_parser_tail(&parser));
+	free(what);
+	job->log_bytes += (uint64_t)log->stored_bytes;
+}
+
+/* Decodes one build pickle and stores its logs: the workers' unit. */
+static void
+import_decode(struct import_ctx *ctx, struct logstore *ls,
+    struct import_job *job, char *buffer)
+{
+	struct pickle	*p;
+	struct bbm_step	*step;
+	char		*cause = NULL;
+	size_t		 i, j;
+
+	buf_init(&job->warnings, 64 * 1024);
+	if ((p = import_load_pickle(job->path, job->state.digest,
+	    &cause)) == NULL) {
+		job->error = cause;
+		return;
+	}
+	if (job->known && strcmp(job->state.digest, job->old_digest) == 0) {
+		job->same = 1;
+		pickle_free(p);
+		return;
+	}
+	if (legacy_build(p->root, &job->build, &cause) != 0) {
+		xasprintf(&job->error, "%s: %s", job->path, cause);
+		free(cause);
+		pickle_free(p);
+		return;
+	}
+	pickle_free(p);
+	if (job->build.number != job->number)
+		import_job_warn(job, "%s: the pickle says build %" PRId64
+		    " (kept under the file's number)", job->path,
+		    job->build.number);
+	job->build.number = job->number;
+	free(job->build.builder_name);
+	job->build.builder_name = xstrdup(job->dir->builder_name);
+	for (i = 0; i < job->build.nsteps; i++) {
+		step = &job->build.steps[i];
+		for (j = 0; j < step->nlogs; j++)
+			import_log(ctx, ls, job, step, j, buffer);
+	}
+}
+
+/* Worker thread: decodes jobs in order, at most IMPORT_WINDOW ahead. */
+static void *
+import_worker(void *arg)
+{
+	struct import_ctx	*ctx = arg;
+	struct logstore		*ls;
+	struct import_job	*job;
+	char			*cause, *buffer;
+	size_t			 i;
+
+	buffer = xmalloc(IMPORT_READ_SIZE);
+	if ((ls = logstore_open(ctx->opts->logstore, 1, &cause)) == NULL)
+		fatalx("%s", cause);
+	for (;;) {
+		pthread_mutex_lock(&ctx->lock);
+		while (!ctx->stop && ctx->next < ctx->njobs &&
+		    ctx->next >= ctx->written + IMPORT_WINDOW)
+			pthread_cond_wait(&ctx->cond, &ctx->lock);
+		if (ctx->stop || ctx->next >= ctx->njobs) {
+			pthread_mutex_unlock(&ctx->lock);
+			break;
+		}
+		i = ctx->next++;
+		pthread_mutex_unlock(&ctx->lock);
+
+		job = &ctx->jobs[i];
+		import_decode(ctx, ls, job, buffer);
+
+		pthread_mutex_lock(&ctx->lock);
+		job->done = 1;
+		pthread_cond_broadcast(&ctx->cond);
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	logstore_close(ls);
+	free(buffer);
+	return (NULL);
+}
+
+/* Prints a job's warnings, one per line. */
+static void
+import_report(struct import_ctx *ctx, struct import_job *job)
+{
+	char	*line, *next;
+
+	if (job->warnings.len == 0)
+		return;
+	for (line = job->warnings.data; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		progress_warn("%s", line);
+		ctx->totals->warnings++;
+	}
+}
+
+/*
+ * The writer's transaction: opened on demand, committed every
+ * IMPORT_COMMIT_BUILDS builds and at the end of the run.
+ */
+static int
+import_tx(struct import_ctx *ctx, char **cause)
+{
+	if (ctx->in_tx)
+		return (0);
+	if (store_begin(ctx->store, cause) != 0)
+		return (-1);
+	ctx->in_tx = 1;
+	ctx->pending = 0;
+	return (0);
+}
+
+static int
+import_tx_commit(struct import_ctx *ctx, char **cause)
+{
+	if (!ctx->in_tx)
+		return (0);
+	ctx->in_tx = 0;
+	ctx->pending = 0;
+	return (store_commit(ctx->store, cause));
+}
+
+/*
+ * Stores one decoded build as one unit: a savepoint inside the writer's
+ * open transaction, so a failing build is undone alone while the commit is
+ * shared by up to IMPORT_COMMIT_BUILDS builds (a commit per build would
+ * cap SQLite at about a thousand builds a second).
+ */
+static void
+import_store_job(struct import_ctx *ctx, struct import_job *job)
+{
+	struct import_totals	*t = ctx->totals;
+	int64_t			 build_id = job->state.build_id;
+	char			*cause = NULL;
+	size_t			 i, j;
+
+	import_report(ctx, job);
+	if (job->error != NULL) {
+		progress_warn("%s (build skipped)", job->error);
+		t->failed++;
+		return;
+	}
+	if (import_tx(ctx, &cause) != 0 ||
+	    store_unit_begin(ctx->store, &cause) != 0)
+		goto fail;
+	if (!job->same && store_build(ctx->store, ctx->master_id,
+	    job->dir->builder_id, &job->build, BBM_ORIGIN_IMPORT, &build_id,
+	    &cause) != 0)
+		goto abort;
+	job->state.build_id = build_id;
+	if (store_file_put(ctx->store, ctx->master_id, job->rel, &job->state,
+	    &cause) != 0)
+		goto abort;
+	if (store_unit_end(ctx->store, &cause) != 0)
+		goto abort;
+	ctx->pending++;
+	if (job->same) {
+		t->unchanged++;
+		return;
+	}
+	t->builds++;
+	t->steps += job->build.nsteps;
+	t->log_bytes += job->log_bytes;
+	for (i = 0; i < job->build.nsteps; i++) {
+		t->logs += job->build.steps[i].nlogs;
+		for (j = 0; j < job->build.steps[i].nlogs; j++) {
+			if (job->build.steps[i].logs[j].state ==
+			    BBM_LOG_MISSING)
+				t->logs_missing++;
+		}
+	}
+	return;
+abort:
+	if (store_unit_abort(ctx->store) != 0) {
+		/* The transaction itself is gone: start a new one. */
+		store_rollback(ctx->store);
+		ctx->pending = 0;
+	}
+fail:
+	progress_warn("%s: %s (build skipped)", job->path, cause);
+	free(cause);
+	t->failed++;
+}
+
+void
+import_job_free(struct import_job *job)
+{
+	free(job->path);
+	free(job->rel);
+	free(job->error);
+	buf_free(&job->warnings);
+	record_build_free(&job->build);
+}
+
+/* Runs the jobs: workers decode, this thread stores in order. */
+void
+import_run_jobs(struct import_ctx *ctx)
+{
+	struct import_job	*job;
+	pthread_t		*threads = NULL;
+	struct logstore		*ls = NULL;
+	char			*cause, *buffer = NULL;
+	size_t			 i, nthreads;
+	uint64_t		 log_bytes = 0;
+
+	nthreads = (ctx->opts->jobs > 1) ? (size_t)ctx->opts->jobs : 0;
+	if (nthreads > ctx->njobs)
+		nthreads = ctx->njobs;
+	progress_start(ctx->opts->progress, "builds", ctx->njobs);
+	if (nthreads == 0) {
+		buffer = xmalloc(IMPORT_READ_SIZE);
+		if ((ls = logstore_open(ctx->opts->logstore, 1, &cause)) ==
+		    NULL)
+			fatalx("%s", cause);
+	} else {
+		threads = xcalloc(nthreads, sizeof *threads);
+		for (i = 0; i < nthreads; i++) {
+			if (pthread_create(&threads[i], NULL, import_worker,
+			    ctx) != 0)
+				fatalx("pthread_create failed");
+		}
+	}
+	for (i = 0; i < ctx->njobs; i++) {
+		job = &ctx->jobs[i];
+		if (nthreads == 0)
+			import_decode(ctx, ls, job, buffer);
+		else {
+			pthread_mutex_lock(&ctx->lock);
+			while (!job->done)
+				pthread_cond_wait(&ctx->cond, &ctx->lock);
+			pthread_mutex_unlock(&ctx->lock);
+		}
+		import_store_job(ctx, job);
+		if (ctx->pending >= IMPORT_COMMIT_BUILDS || i + 1 == ctx->njobs) {
+			if (import_tx_commit(ctx, &cause) != 0) {
+				progress_warn("commit: %s (the builds since the "
+				    "last commit will be imported next run)",
+				    cause);
+				free(cause);
+				ctx->totals->failed++;
+			}
+		}
+		log_bytes += job->log_bytes;
+		import_job_free(job);
+
+		pthread_mutex_lock(&ctx->lock);
+		ctx->written = i + 1;
+		pthread_cond_broadcast(&ctx->cond);
+		pthread_mutex_unlock(&ctx->lock);
+		progress_update(i + 1, log_bytes);
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	if (ls != NULL)
+		logstore_close(ls);
+	free(buffer);
+	progress_end();
+}
+
