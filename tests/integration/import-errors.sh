@@ -10,6 +10,8 @@ M="$T_TMP/master"
 	--builds 8 --compress bz2 --seed 11 "$M" >/dev/null
 ok $? "generated a master"
 bdir=$(dirname "$(find "$M" -type f -regex '.*/[0-9]+' | head -1)")
+# Never corrupt anything outside the generated master.
+case "$bdir" in "$M"/*) ;; *) echo "Bail out! no builder directory in $M"; exit 1 ;; esac
 
 # A clean import of the same master, for comparison.
 "$IMPORT" --db "$T_TMP/clean.sqlite" --logstore "$T_TMP/clean-ls" --quiet "$M" 2>/dev/null
