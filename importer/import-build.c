@@ -80,17 +80,14 @@ import_log(struct import_ctx *ctx, struct logstore *ls, struct import_job *job,
 	}
 	/* The file's name outlives lf, for the messages below. */
 	what = xstrdup(lf != NULL ? logfile_path(lf) : log->name);
-	log->store_key = logstore_key(ctx->master, job->build.builder_name,
-	    job->build.number, job->build.started_at, step->number, li,
-	    log->name);
-	if ((w = logstore_create(ls, log->store_key, &cause)) == NULL) {
+	/* Finished logs go to the worker's pack file: one file per log
+	 * would spend most of the import creating inodes. */
+	if ((w = logstore_create_packed(ls, &cause)) == NULL) {
 		import_job_warn(job, "log store: %s", cause);
 		free(cause);
 		free(what);
 		if (lf != NULL)
 			logfile_close(lf);
-		free(log->store_key);
-		log->store_key = NULL;
 		log->state = BBM_LOG_MISSING;
 		return;
 	}
@@ -131,11 +128,10 @@ import_log(struct import_ctx *ctx, struct logstore *ls, struct import_job *job,
 		free(cause);
 		cause = NULL;
 	}
-	if (logstore_commit(w, &cause) != 0) {
+	if (logstore_commit_packed(w, &log->store_key, &cause) != 0) {
 		import_job_warn(job, "log store: %s", cause);
 		free(cause);
 		free(what);
-		free(log->store_key);
 		log->store_key = NULL;
 		log->state = BBM_LOG_MISSING;
 		return;
@@ -196,6 +192,22 @@ import_decode(struct import_ctx *ctx, struct logstore *ls,
 	}
 }
 
+/*
+ * Flushes a worker's pack to disk before closing it, so the logs of an
+ * import that finished are on disk, not only in the page cache.
+ */
+static void
+import_logstore_close(struct logstore *ls)
+{
+	char	*cause;
+
+	if (logstore_sync(ls, &cause) != 0) {
+		log_warnx("log store: %s", cause);
+		free(cause);
+	}
+	logstore_close(ls);
+}
+
 /* Worker thread: decodes jobs in order, at most IMPORT_WINDOW ahead. */
 static void *
 import_worker(void *arg)
@@ -229,7 +241,7 @@ import_worker(void *arg)
 		pthread_cond_broadcast(&ctx->cond);
 		pthread_mutex_unlock(&ctx->lock);
 	}
-	logstore_close(ls);
+	import_logstore_close(ls);
 	free(buffer);
 	return (NULL);
 }
@@ -409,7 +421,7 @@ import_run_jobs(struct import_ctx *ctx)
 		pthread_join(threads[i], NULL);
 	free(threads);
 	if (ls != NULL)
-		logstore_close(ls);
+		import_logstore_close(ls);
 	free(buffer);
 	progress_end();
 }
