@@ -8,25 +8,99 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store-int.h"
 
 /* How far apart (s) a request's build time and our build's may be. */
 #define STORE_REQUEST_WINDOW	60
 
+void
+store_change_cache_clear(struct store *s)
+{
+	if (s->changes != NULL)
+		memset(s->changes, 0, STORE_CHANGE_CACHE * sizeof *s->changes);
+}
+
+static void
+store_digest_add(uint64_t h[2], const void *p, size_t len)
+{
+	static const char	 sep = '\0';
+
+	h[0] = fnv1a64(fnv1a64(h[0], p, len), &sep, 1);
+	h[1] = fnv1a64(fnv1a64(h[1], p, len), &sep, 1);
+}
+
+static void
+store_digest_str(uint64_t h[2], const char *s)
+{
+	static const char	 null_mark = '\001';
+
+	if (s == NULL)
+		store_digest_add(h, &null_mark, 1);
+	else
+		store_digest_add(h, s, strlen(s));
+}
+
+/* A digest of everything store_change1 writes for c. */
+static void
+store_change_digest(const struct bbm_change *c, int64_t master_id,
+    const char *origin, uint64_t h[2])
+{
+	size_t	 i;
+
+	h[0] = FNV1A64_INIT;
+	h[1] = 0x84222325cbf29ce4ULL;
+	store_digest_add(h, &master_id, sizeof master_id);
+	store_digest_str(h, origin);
+	store_digest_add(h, &c->number, sizeof c->number);
+	store_digest_add(h, &c->when, sizeof c->when);
+	store_digest_add(h, &c->is_dir, sizeof c->is_dir);
+	store_digest_str(h, c->author);
+	store_digest_str(h, c->comments);
+	store_digest_str(h, c->branch);
+	store_digest_str(h, c->revision);
+	store_digest_str(h, c->revlink);
+	store_digest_str(h, c->category);
+	store_digest_str(h, c->repository);
+	store_digest_str(h, c->project);
+	store_digest_str(h, c->codebase);
+	store_digest_add(h, &c->nfiles, sizeof c->nfiles);
+	for (i = 0; i < c->nfiles; i++)
+		store_digest_str(h, c->files[i]);
+	store_digest_add(h, &c->nproperties, sizeof c->nproperties);
+	for (i = 0; i < c->nproperties; i++) {
+		store_digest_str(h, c->properties[i].name);
+		store_digest_str(h, c->properties[i].value);
+		store_digest_str(h, c->properties[i].source);
+	}
+}
+
 /*
  * Upserts a change and replaces its files and properties; now is the
- * write's time.
+ * write's time. A change this connection already wrote with the same
+ * content is not written again.
  */
 int
 store_change1(struct store *s, int64_t master_id, const struct bbm_change *c,
     const char *origin, double now, int64_t *id, char **cause)
 {
-	struct store_stmt	*st;
-	char			*identity;
-	size_t			 i;
-	int			 error;
+	struct store_change_slot	*slot;
+	struct store_stmt		*st;
+	uint64_t			 digest[2];
+	char				*identity;
+	size_t				 i;
+	int				 error;
 
+	if (s->changes == NULL)
+		s->changes = xcalloc(STORE_CHANGE_CACHE, sizeof *s->changes);
+	store_change_digest(c, master_id, origin, digest);
+	slot = &s->changes[digest[0] % STORE_CHANGE_CACHE];
+	if (slot->id != 0 && slot->digest[0] == digest[0] &&
+	    slot->digest[1] == digest[1]) {
+		*id = slot->id;
+		return (0);
+	}
 	if ((st = store_stmt(s, STORE_SQL_CHANGE_UPSERT, cause)) == NULL)
 		return (-1);
 	identity = record_change_identity(c);
@@ -70,6 +144,9 @@ store_change1(struct store *s, int64_t master_id, const struct bbm_change *c,
 		    &c->properties[i], cause) != 0)
 			return (-1);
 	}
+	slot->digest[0] = digest[0];
+	slot->digest[1] = digest[1];
+	slot->id = *id;
 	return (0);
 }
 

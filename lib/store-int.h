@@ -52,13 +52,29 @@ enum store_sql {
 	STORE_SQL_COUNT
 };
 
+/*
+ * Changes already written by this connection, by a digest of their whole
+ * content (master and origin included): builds share changes, and an
+ * identical upsert is a no-op, so a hit skips it. Direct-mapped; cleared
+ * by any rollback, which may have undone a cached row.
+ */
+#define STORE_CHANGE_CACHE	4096
+struct store_change_slot {
+	uint64_t	 digest[2];
+	int64_t		 id;
+};
+
 struct store {
 	const struct store_backend	*be;
 	struct store_conn		*conn;
 	int				 version;
 	int				 in_tx;
 	struct store_stmt		*stmts[STORE_SQL_COUNT];
+	struct store_change_slot	*changes;
 };
+
+/* store-history.c */
+void			 store_change_cache_clear(struct store *);
 
 /* store.c */
 double			 store_now(void);

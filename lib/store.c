@@ -561,6 +561,7 @@ store_close(struct store *s)
 			s->be->finalize(s->stmts[i]);
 	}
 	s->be->close(s->conn);
+	free(s->changes);
 	free(s);
 }
 
@@ -604,6 +605,7 @@ store_commit(struct store *s, char **cause)
 int
 store_rollback(struct store *s)
 {
+	store_change_cache_clear(s);
 	s->in_tx = 0;
 	return (s->be->rollback(s->conn));
 }
@@ -649,6 +651,7 @@ store_unit_abort(struct store *s)
 {
 	char	*error;
 
+	store_change_cache_clear(s);
 	if (s->be->exec(s->conn, "ROLLBACK TO SAVEPOINT bbm_unit; "
 	    "RELEASE SAVEPOINT bbm_unit", &error) != 0) {
 		free(error);
