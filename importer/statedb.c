@@ -54,7 +54,20 @@ struct statedb {
 	int64_t		 last_change;
 	int64_t		 last_buildset;
 	int64_t		 last_request;
+	struct statedb_queue {
+		void	*items;		/* records read, not handed out yet */
+		size_t	 n;
+		size_t	 head;
+		char	*error;		/* to report once they are handed out */
+	}		 changes, buildsets, requests;
 };
+
+/*
+ * Records are read STATEDB_BATCH at a time in one read transaction, then
+ * handed out one by one: the master's database is locked only while
+ * reading, never while the caller stores what it got.
+ */
+#define STATEDB_BATCH	256
 
 /*
  * Builds a read-only URI for path. Every byte outside the unreserved set
@@ -556,6 +569,34 @@ fail:
 	return (NULL);
 }
 
+static void
+statedb_free_change(void *p)
+{
+	record_change_free(p);
+}
+
+static void
+statedb_free_buildset(void *p)
+{
+	record_buildset_free(p);
+}
+
+static void
+statedb_free_buildrequest(void *p)
+{
+	record_buildrequest_free(p);
+}
+
+/* Frees the records of q that were never handed out. */
+static void
+statedb_queue_free(struct statedb_queue *q, size_t size, void (*fn)(void *))
+{
+	for (; q->head < q->n; q->head++)
+		fn((char *)q->items + q->head * size);
+	free(q->items);
+	free(q->error);
+}
+
 void
 statedb_close(struct statedb *sd)
 {
@@ -563,6 +604,12 @@ statedb_close(struct statedb *sd)
 
 	if (sd == NULL)
 		return;
+	statedb_queue_free(&sd->changes, sizeof (struct bbm_change),
+	    statedb_free_change);
+	statedb_queue_free(&sd->buildsets, sizeof (struct bbm_buildset),
+	    statedb_free_buildset);
+	statedb_queue_free(&sd->requests, sizeof (struct bbm_buildrequest),
+	    statedb_free_buildrequest);
 	for (i = 0; i < STATEDB_NSTMT; i++)
 		sqlite3_finalize(sd->stmt[i]);
 	if (sd->db != NULL)
@@ -614,20 +661,63 @@ statedb_change_files(struct statedb *sd, int64_t id, struct bbm_change *c,
 	return (r);
 }
 
+typedef int (*statedb_read_fn)(struct statedb *, void *, char **);
+
+/*
+ * Hands out the next record of q, reading the next batch (one read
+ * transaction) when q is empty. Records read before an error are handed
+ * out first; the error comes after them, and the call after that retries
+ * from the first unread row.
+ */
+static int
+statedb_next(struct statedb *sd, struct statedb_queue *q, size_t size,
+    const char *table, statedb_read_fn read_fn, void *out, char **cause)
+{
+	char	*item;
+	int	 r = 0;
+
+	if (q->head == q->n && q->error == NULL) {
+		q->head = q->n = 0;
+		if (q->items == NULL)
+			q->items = xcalloc(STATEDB_BATCH, size);
+		if (statedb_begin(sd, table, cause) != 0)
+			return (-1);
+		while (q->n < STATEDB_BATCH) {
+			item = (char *)q->items + q->n * size;
+			if ((r = read_fn(sd, item, &q->error)) != 1)
+				break;
+			q->n++;
+		}
+		if (statedb_end(sd, r != -1, table, r == -1 ? NULL :
+		    &q->error) != 0 && r != -1)
+			r = -1;
+	}
+	if (q->head < q->n) {
+		memcpy(out, (char *)q->items + q->head++ * size, size);
+		return (1);
+	}
+	memset(out, 0, size);
+	if (q->error != NULL) {
+		*cause = q->error;
+		q->error = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * Next change by changeid: changeid is the master's change number, files
  * come from change_files and properties from change_properties, both in
  * insertion order. See statedb.h for the return convention.
  */
-int
-statedb_next_change(struct statedb *sd, struct bbm_change *c, char **cause)
+static int
+statedb_read_change(struct statedb *sd, void *arg, char **cause)
 {
+	struct bbm_change	*c = arg;
 	sqlite3_stmt	*s = sd->stmt[STATEDB_CHANGE];
 	int		 r;
 
 	memset(c, 0, sizeof *c);
-	if (statedb_begin(sd, "changes", cause) != 0)
-		return (-1);
 	sqlite3_bind_int64(s, 1, sd->last_change);
 	if ((r = statedb_step(sd, STATEDB_CHANGE, cause)) != 1)
 		goto out;
@@ -651,29 +741,33 @@ statedb_next_change(struct statedb *sd, struct bbm_change *c, char **cause)
 	    "Change", &c->properties, &c->nproperties, cause) != 0)
 		r = -1;
 out:
-	if (statedb_end(sd, r != -1, "changes", cause) != 0) {
+	if (r != 1) {
 		record_change_free(c);
-		return (-1);
+		return (r);
 	}
-	if (r == 1)
-		sd->last_change = c->number;
-	return (r);
+	sd->last_change = c->number;
+	return (1);
+}
+
+int
+statedb_next_change(struct statedb *sd, struct bbm_change *out, char **cause)
+{
+	return (statedb_next(sd, &sd->changes, sizeof *out, "changes",
+	    statedb_read_change, out, cause));
 }
 
 /*
  * Next buildset by id, with its properties. A bare (non-pair) property
  * value has no source in the row; it is attributed to "BuildSet".
  */
-int
-statedb_next_buildset(struct statedb *sd, struct bbm_buildset *bs,
-    char **cause)
+static int
+statedb_read_buildset(struct statedb *sd, void *arg, char **cause)
 {
+	struct bbm_buildset	*bs = arg;
 	sqlite3_stmt	*s = sd->stmt[STATEDB_BUILDSET];
 	int		 r;
 
 	memset(bs, 0, sizeof *bs);
-	if (statedb_begin(sd, "buildsets", cause) != 0)
-		return (-1);
 	sqlite3_bind_int64(s, 1, sd->last_buildset);
 	if ((r = statedb_step(sd, STATEDB_BUILDSET, cause)) != 1)
 		goto out;
@@ -691,13 +785,19 @@ statedb_next_buildset(struct statedb *sd, struct bbm_buildset *bs,
 	    "BuildSet", &bs->properties, &bs->nproperties, cause) != 0)
 		r = -1;
 out:
-	if (statedb_end(sd, r != -1, "buildsets", cause) != 0) {
+	if (r != 1) {
 		record_buildset_free(bs);
-		return (-1);
+		return (r);
 	}
-	if (r == 1)
-		sd->last_buildset = bs->bsid;
-	return (r);
+	sd->last_buildset = bs->bsid;
+	return (1);
+}
+
+int
+statedb_next_buildset(struct statedb *sd, struct bbm_buildset *out, char **cause)
+{
+	return (statedb_next(sd, &sd->buildsets, sizeof *out, "buildsets",
+	    statedb_read_buildset, out, cause));
 }
 
 /* Reads the builds rows of request id into br. Returns 0 or -1. */
@@ -737,16 +837,14 @@ statedb_request_builds(struct statedb *sd, int64_t id,
  * unclaimed request has claimed_at 0 (old schema) or no claim row: both
  * are BBM_NO_TIME.
  */
-int
-statedb_next_buildrequest(struct statedb *sd, struct bbm_buildrequest *br,
-    char **cause)
+static int
+statedb_read_buildrequest(struct statedb *sd, void *arg, char **cause)
 {
+	struct bbm_buildrequest	*br = arg;
 	sqlite3_stmt	*s = sd->stmt[STATEDB_REQUEST];
 	int		 r;
 
 	memset(br, 0, sizeof *br);
-	if (statedb_begin(sd, "buildrequests", cause) != 0)
-		return (-1);
 	sqlite3_bind_int64(s, 1, sd->last_request);
 	if ((r = statedb_step(sd, STATEDB_REQUEST, cause)) != 1)
 		goto out;
@@ -768,11 +866,17 @@ statedb_next_buildrequest(struct statedb *sd, struct bbm_buildrequest *br,
 	if (statedb_request_builds(sd, br->brid, br, cause) != 0)
 		r = -1;
 out:
-	if (statedb_end(sd, r != -1, "buildrequests", cause) != 0) {
+	if (r != 1) {
 		record_buildrequest_free(br);
-		return (-1);
+		return (r);
 	}
-	if (r == 1)
-		sd->last_request = br->brid;
-	return (r);
+	sd->last_request = br->brid;
+	return (1);
+}
+
+int
+statedb_next_buildrequest(struct statedb *sd, struct bbm_buildrequest *out, char **cause)
+{
+	return (statedb_next(sd, &sd->requests, sizeof *out, "buildrequests",
+	    statedb_read_buildrequest, out, cause));
 }
