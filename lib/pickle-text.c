@@ -313,43 +313,6 @@ pickle_put_utf8(char *out, uint32_t cp)
 	return (4);
 }
 
-/*
- * Length of the UTF-8 sequence at p (n bytes available), or 0 if it is
- * invalid. Encoded surrogates (ED A0..BF xx) are accepted because Python
- * 2 writes lone surrogates that way and reads them back.
- */
-static size_t
-pickle_utf8_seq(const unsigned char *p, size_t n)
-{
-	uint32_t	 cp;
-	size_t		 len, i;
-
-	if (p[0] < 0x80)
-		return (1);
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else
-		return (0);
-	if (len > n)
-		return (0);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff)
-		return (0);
-	return (len);
-}
-
 /* Reads four hex digits at p (n available) into *cp. */
 static int
 pickle_hex4(const char *p, size_t n, uint32_t *cp)
@@ -547,7 +510,7 @@ pickle_new_utf8(struct pickle_state *st, const unsigned char *p, size_t len)
 
 	size = 0;
 	for (i = 0; i < len; i += n) {
-		if ((n = pickle_utf8_seq(p + i, len - i)) == 0) {
+		if ((n = utf8_seq(p + i, len - i, 1)) == 0) {
 			n = 1;
 			size += 3;
 		} else
@@ -560,7 +523,7 @@ pickle_new_utf8(struct pickle_state *st, const unsigned char *p, size_t len)
 	    (out = pickle_alloc(st, size + 1)) == NULL)
 		return (NULL);
 	for (i = o = 0; i < len; i += n) {
-		if ((n = pickle_utf8_seq(p + i, len - i)) == 0) {
+		if ((n = utf8_seq(p + i, len - i, 1)) == 0) {
 			n = 1;
 			o += pickle_put_utf8(out + o, 0xfffd);
 		} else {

@@ -237,13 +237,20 @@ fatalx(const char *fmt, ...)
 	exit(2);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
+/*
+ * Length of the valid UTF-8 sequence at p (at most n bytes), or 0.
+ * Encoded surrogates (ED A0..BF xx) are valid only if surrogates is set:
+ * Python 2 writes lone surrogates that way and reads them back.
+ */
+size_t
+utf8_seq(const void *data, size_t n, int surrogates)
 {
-	uint32_t	 cp;
-	size_t		 len, i;
+	const unsigned char	*p = data;
+	uint32_t		 cp;
+	size_t			 len, i;
 
+	if (n == 0)
+		return (0);
 	if (p[0] < 0x80)
 		return (1);
 	if (p[0] >= 0xc2 && p[0] <= 0xdf)
@@ -262,7 +269,7 @@ utf8_seq(const unsigned char *p, size_t n)
 		cp = (cp << 6) | (p[i] & 0x3f);
 	}
 	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	    cp > 0x10ffff || (!surrogates && cp >= 0xd800 && cp <= 0xdfff))
 		return (0);
 	return (len);
 }
@@ -274,7 +281,7 @@ utf8_valid(const void *data, size_t len)
 	size_t			 i, n;
 
 	for (i = 0; i < len; i += n) {
-		if ((n = utf8_seq(p + i, len - i)) == 0)
+		if ((n = utf8_seq(p + i, len - i, 0)) == 0)
 			return (0);
 	}
 	return (1);

@@ -58,6 +58,8 @@ __attribute__((noreturn)) void fatalx(const char *, ...) PRINTFLIKE(1, 2);
  */
 char	*utf8_from_bytes(const void *, size_t, size_t *outlen);
 int	 utf8_valid(const void *, size_t);
+/* Length of the UTF-8 sequence at the start of n bytes, 0 if invalid. */
+size_t	 utf8_seq(const void *, size_t n, int surrogates);
 
 /* 64-bit FNV-1a, for stable keys; chain by passing the previous result. */
 #define FNV1A64_INIT 0xcbf29ce484222325ULL
