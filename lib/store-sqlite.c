@@ -82,7 +82,8 @@ store_sqlite_open(const char *url, char **cause)
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, STORE_SQLITE_BUSY_MS);
 	if (store_sqlite_exec(c, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+	    "PRAGMA cache_size = -65536;",
 	    &error) != 0) {
 		xasprintf(cause, "sqlite: %s: %s", url, error);
 		free(error);
