@@ -54,6 +54,13 @@ struct statedb {
 	int64_t		 last_change;
 	int64_t		 last_buildset;
 	int64_t		 last_request;
+	/* The snapshot taken at open: parents beyond these are left for
+	 * the next run, so every parent read has its children copied. */
+	int64_t		 max_change;
+	int64_t		 max_buildset;
+	int64_t		 max_request;
+	/* Where each child table is read: the master's, or an indexed copy. */
+	char		*child[4];
 	struct statedb_queue {
 		void	*items;		/* records read, not handed out yet */
 		size_t	 n;
@@ -435,6 +442,129 @@ statedb_detect(struct statedb *sd, char **cause)
 }
 
 /*
+ * Child tables, read by their parent's id. Masters older than Buildbot's
+ * migration 017 (0.8.6) have no index on these columns, so one lookup per
+ * parent would scan the whole table: quadratic in the history.
+ */
+static const struct {
+	const char	*table;
+	const char	*column;
+} statedb_children[] = {
+	{ "change_files", "changeid" },
+	{ "change_properties", "changeid" },
+	{ "buildset_properties", "buildsetid" },
+	{ "builds", "brid" },
+};
+#define STATEDB_NCHILDREN \
+	(sizeof statedb_children / sizeof statedb_children[0])
+
+/* Whether an index of table starts with column: 1, 0, or -1 with *cause. */
+static int
+statedb_indexed(struct statedb *sd, const char *table, const char *column,
+    char **cause)
+{
+	sqlite3_stmt	*s;
+	char		*sql;
+	int		 r, found = 0;
+
+	xasprintf(&sql, "SELECT 1 FROM pragma_index_list('%s') AS l, "
+	    "pragma_index_info(l.name) AS i WHERE i.seqno = 0 AND "
+	    "i.name = '%s'", table, column);
+	r = sqlite3_prepare_v2(sd->db, sql, -1, &s, NULL);
+	free(sql);
+	if (r != SQLITE_OK) {
+		statedb_error(sd, table, cause);
+		return (-1);
+	}
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		found = 1;
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		statedb_error(sd, table, cause);
+		found = -1;
+		break;
+	}
+	sqlite3_finalize(s);
+	return (found);
+}
+
+/* The largest id of table (0 if empty) into *max; 0 or -1 with *cause. */
+static int
+statedb_max_id(struct statedb *sd, const char *table, const char *column,
+    int64_t *max, char **cause)
+{
+	sqlite3_stmt	*s;
+	char		*sql;
+	int		 r;
+
+	xasprintf(&sql, "SELECT coalesce(max(%s), 0) FROM %s", column, table);
+	r = sqlite3_prepare_v2(sd->db, sql, -1, &s, NULL);
+	free(sql);
+	if (r != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		statedb_error(sd, table, cause);
+		sqlite3_finalize(s);
+		return (-1);
+	}
+	*max = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return (0);
+}
+
+/*
+ * Takes the snapshot the import reads: in one read transaction, the
+ * parents' largest ids and an indexed TEMP copy of every child table the
+ * master did not index (the master's database is never written).
+ */
+static int
+statedb_snapshot(struct statedb *sd, char **cause)
+{
+	const char	*table, *column;
+	char		*sql, *error = NULL;
+	size_t		 i;
+	int		 indexed;
+
+	if (statedb_begin(sd, "snapshot", cause) != 0)
+		return (-1);
+	if (statedb_max_id(sd, "changes", "changeid", &sd->max_change,
+	    cause) != 0 ||
+	    statedb_max_id(sd, "buildsets", "id", &sd->max_buildset,
+	    cause) != 0 ||
+	    statedb_max_id(sd, "buildrequests", "id", &sd->max_request,
+	    cause) != 0)
+		goto fail;
+	for (i = 0; i < STATEDB_NCHILDREN; i++) {
+		table = statedb_children[i].table;
+		column = statedb_children[i].column;
+		if ((indexed = statedb_indexed(sd, table, column, cause)) == -1)
+			goto fail;
+		if (indexed) {
+			sd->child[i] = xstrdup(table);
+			continue;
+		}
+		xasprintf(&sql, "CREATE TEMP TABLE bbm_%s AS SELECT * FROM "
+		    "main.%s ORDER BY rowid; CREATE INDEX temp.bbm_%s_parent "
+		    "ON bbm_%s (%s)", table, table, table, table, column);
+		if (sqlite3_exec(sd->db, sql, NULL, NULL, &error) !=
+		    SQLITE_OK) {
+			xasprintf(cause, "%s: copying %s: %s", sd->path, table,
+			    error);
+			sqlite3_free(error);
+			free(sql);
+			goto fail;
+		}
+		free(sql);
+		xasprintf(&sd->child[i], "temp.bbm_%s", table);
+	}
+	return (statedb_end(sd, 1, "snapshot", cause));
+fail:
+	statedb_end(sd, 0, "snapshot", cause);
+	return (-1);
+}
+
+/*
  * Prepares the readers for the columns this schema has: project and
  * codebase are optional in changes (a column Buildbot had not added yet
  * reads as '', the default its migrations give it and the value a pickled
@@ -446,7 +576,7 @@ static int
 statedb_prepare(struct statedb *sd, char **cause)
 {
 	const char	*sql[STATEDB_NSTMT], *claim, *claim_join;
-	char		*change_sql, *request_sql;
+	char		*change_sql, *request_sql, *child_sql[4];
 	int		 project, codebase, old_claims, claims, objects, i;
 	int		 r = -1;
 
@@ -476,32 +606,37 @@ statedb_prepare(struct statedb *sd, char **cause)
 		claim = "NULL, NULL";
 		claim_join = "";
 	}
+	if (statedb_snapshot(sd, cause) != 0)
+		return (-1);
 	xasprintf(&change_sql, "SELECT changeid, author, comments, is_dir, "
 	    "branch, revision, revlink, when_timestamp, category, repository, "
-	    "%s, %s FROM changes WHERE changeid > ?1 ORDER BY changeid LIMIT 1",
+	    "%s, %s FROM changes WHERE changeid > ?1 AND changeid <= ?2 "
+	    "ORDER BY changeid LIMIT 1",
 	    project ? "project" : "''", codebase ? "codebase" : "''");
 	/* Claims are unique per request; the ORDER BY keeps a stray one out. */
 	xasprintf(&request_sql, "SELECT r.id, r.buildsetid, r.buildername, "
 	    "r.priority, r.submitted_at, %s, r.complete, r.complete_at, "
-	    "r.results FROM buildrequests AS r%s WHERE r.id > ?1 "
-	    "ORDER BY r.id%s LIMIT 1", claim, claim_join,
+	    "r.results FROM buildrequests AS r%s WHERE r.id > ?1 AND "
+	    "r.id <= ?2 ORDER BY r.id%s LIMIT 1", claim, claim_join,
 	    claim_join[0] != '\0' ? ", c.rowid" : "");
 
 	sql[STATEDB_CHANGE] = change_sql;
-	sql[STATEDB_CHANGE_FILES] = "SELECT filename FROM change_files "
-	    "WHERE changeid = ?1 ORDER BY rowid";
-	sql[STATEDB_CHANGE_PROPERTIES] = "SELECT property_name, "
-	    "property_value FROM change_properties WHERE changeid = ?1 "
-	    "ORDER BY rowid";
+	xasprintf(&child_sql[0], "SELECT filename FROM %s WHERE changeid = ?1 "
+	    "ORDER BY rowid", sd->child[0]);
+	xasprintf(&child_sql[1], "SELECT property_name, property_value FROM "
+	    "%s WHERE changeid = ?1 ORDER BY rowid", sd->child[1]);
+	xasprintf(&child_sql[2], "SELECT property_name, property_value FROM "
+	    "%s WHERE buildsetid = ?1 ORDER BY rowid", sd->child[2]);
+	xasprintf(&child_sql[3], "SELECT number, start_time, finish_time "
+	    "FROM %s WHERE brid = ?1 ORDER BY id", sd->child[3]);
+	sql[STATEDB_CHANGE_FILES] = child_sql[0];
+	sql[STATEDB_CHANGE_PROPERTIES] = child_sql[1];
 	sql[STATEDB_BUILDSET] = "SELECT id, external_idstring, reason, "
 	    "submitted_at, complete, complete_at, results FROM buildsets "
-	    "WHERE id > ?1 ORDER BY id LIMIT 1";
-	sql[STATEDB_BUILDSET_PROPERTIES] = "SELECT property_name, "
-	    "property_value FROM buildset_properties WHERE buildsetid = ?1 "
-	    "ORDER BY rowid";
+	    "WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT 1";
+	sql[STATEDB_BUILDSET_PROPERTIES] = child_sql[2];
 	sql[STATEDB_REQUEST] = request_sql;
-	sql[STATEDB_REQUEST_BUILDS] = "SELECT number, start_time, finish_time "
-	    "FROM builds WHERE brid = ?1 ORDER BY id";
+	sql[STATEDB_REQUEST_BUILDS] = child_sql[3];
 
 	for (i = 0; i < STATEDB_NSTMT; i++) {
 		if (sqlite3_prepare_v3(sd->db, sql[i], -1,
@@ -511,10 +646,16 @@ statedb_prepare(struct statedb *sd, char **cause)
 			goto out;
 		}
 	}
+	/* The snapshot's bounds stay bound across resets. */
+	sqlite3_bind_int64(sd->stmt[STATEDB_CHANGE], 2, sd->max_change);
+	sqlite3_bind_int64(sd->stmt[STATEDB_BUILDSET], 2, sd->max_buildset);
+	sqlite3_bind_int64(sd->stmt[STATEDB_REQUEST], 2, sd->max_request);
 	r = 0;
 out:
 	free(change_sql);
 	free(request_sql);
+	for (i = 0; i < 4; i++)
+		free(child_sql[i]);
 	return (r);
 }
 
@@ -612,6 +753,8 @@ statedb_close(struct statedb *sd)
 	    statedb_free_buildrequest);
 	for (i = 0; i < STATEDB_NSTMT; i++)
 		sqlite3_finalize(sd->stmt[i]);
+	for (i = 0; i < 4; i++)
+		free(sd->child[i]);
 	if (sd->db != NULL)
 		sqlite3_close(sd->db);
 	free(sd->path);

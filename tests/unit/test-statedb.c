@@ -734,6 +734,97 @@ test_crafted(void)
 }
 
 /*
+ * Masters before Buildbot's migration 017 have no index on the child
+ * tables; the reader then works from indexed copies. Both ways must give
+ * the same records.
+ */
+static void
+test_indexed(void)
+{
+	struct statedb	*sd;
+	char		*dir, *sql, *cause = NULL;
+
+	xasprintf(&sql, "%s%s"
+	    "CREATE INDEX cf ON change_files (changeid);"
+	    "CREATE INDEX cp ON change_properties (changeid);"
+	    "CREATE INDEX bp ON buildset_properties (buildsetid);"
+	    "CREATE INDEX bb ON builds (brid);", v6_ddl, v6_rows);
+	dir = make_db("v6-indexed", sql);
+	free(sql);
+	sd = open_dir(dir, &cause);
+	if (ok(sd != NULL, "v6 indexed: open")) {
+		check_changes(sd, v6_changes, 2, "v6 indexed");
+		check_buildsets(sd, v6_buildsets, 3, "v6 indexed");
+		check_requests(sd, v6_requests, 3, "v6 indexed");
+		statedb_close(sd);
+	} else {
+		tap_diag("%s", cause);
+		free(cause);
+	}
+	free(dir);
+}
+
+/*
+ * The reader works on the snapshot taken at open: a change committed
+ * later is left for the next run (which then sees it with its files), so
+ * no parent is ever read without its children.
+ */
+static void
+test_snapshot(void)
+{
+	struct statedb		*sd;
+	struct bbm_change	 c;
+	sqlite3			*w;
+	char			*dir, *sql, *path, *cause = NULL;
+	int			 r, n = 0;
+
+	xasprintf(&sql, "%s%s", v6_ddl, v6_rows);
+	dir = make_db("snapshot", sql);
+	free(sql);
+	xasprintf(&path, "%s/state.sqlite", dir);
+	if (sqlite3_open(path, &w) != SQLITE_OK)
+		fatalx("writer: %s", sqlite3_errmsg(w));
+	sd = open_dir(dir, &cause);
+	if (!ok(sd != NULL, "snapshot: open")) {
+		tap_diag("%s", cause);
+		free(cause);
+	} else {
+		if (sqlite3_exec(w, "INSERT INTO changes VALUES (99, 'late', "
+		    "'c', 0, NULL, NULL, NULL, 1, NULL, '', '');"
+		    "INSERT INTO change_files VALUES (99, 'late.c')", NULL,
+		    NULL, NULL) != SQLITE_OK)
+			fatalx("writer: %s", sqlite3_errmsg(w));
+		while ((r = statedb_next_change(sd, &c, &cause)) == 1) {
+			ok(c.number != 99, "snapshot: change %lld was there "
+			    "at open", (long long)c.number);
+			n++;
+			record_change_free(&c);
+		}
+		is_int(r, 0, "snapshot: clean end");
+		is_int(n, 2, "snapshot: the changes of the snapshot");
+		statedb_close(sd);
+	}
+	sd = open_dir(dir, &cause);
+	if (ok(sd != NULL, "snapshot: reopen")) {
+		while ((r = statedb_next_change(sd, &c, &cause)) == 1 &&
+		    c.number != 99)
+			record_change_free(&c);
+		if (ok(r == 1, "snapshot: the next run sees change 99")) {
+			ok(c.nfiles == 1 && strcmp(c.files[0], "late.c") == 0,
+			    "snapshot: with its file");
+			record_change_free(&c);
+		}
+		statedb_close(sd);
+	} else {
+		tap_diag("%s", cause);
+		free(cause);
+	}
+	sqlite3_close(w);
+	free(path);
+	free(dir);
+}
+
+/*
  * A master in the middle of a write transaction (RESERVED lock) must not
  * stop the reader, which sees only committed rows.
  */
@@ -952,6 +1043,8 @@ main(void)
 		fatal("mkdtemp");
 	test_fixtures();
 	test_crafted();
+	test_indexed();
+	test_snapshot();
 	test_concurrent();
 	test_odd_path();
 	test_errors();
