@@ -27,6 +27,7 @@
 #define LOGSTORE_PACK_CUT	"truncated: the pack ends here"
 
 #define LOGSTORE_SMALL	(64 * 1024)
+#define LOGSTORE_TINY	2048
 
 struct logstore {
 	char		*dir;
@@ -828,6 +829,61 @@ logstore_write(struct logstore_writer *w, const void *data, size_t len,
 }
 
 /*
+ * Writes a log shorter than LOGSTORE_TINY as a zstd frame holding one raw
+ * (stored) block (RFC 8878 section 3.1.1): zstd spends some 50k
+ * instructions per frame on entropy tables whatever its size, and a log
+ * this short barely compresses. Any zstd decoder reads the frame.
+ */
+static int
+logstore_writer_raw(struct logstore_writer *w, char **cause)
+{
+	unsigned char	 hdr[4 + 1 + 2 + 3];
+	size_t		 n = 0, len = w->small_len;
+	uint32_t	 block;
+	int		 e;
+
+	hdr[n++] = 0x28;		/* magic number 0xFD2FB528, LE */
+	hdr[n++] = 0xb5;
+	hdr[n++] = 0x2f;
+	hdr[n++] = 0xfd;
+	if (len < 256) {
+		/* Single segment, 1-byte content size, no checksum. */
+		hdr[n++] = 0x20;
+		hdr[n++] = (unsigned char)len;
+	} else {
+		/* Single segment, 2-byte content size (minus 256). */
+		hdr[n++] = 0x60;
+		hdr[n++] = (unsigned char)((len - 256) & 0xff);
+		hdr[n++] = (unsigned char)((len - 256) >> 8);
+	}
+	block = 1 | (0 << 1) | ((uint32_t)len << 3);	/* last, raw, size */
+	hdr[n++] = (unsigned char)(block & 0xff);
+	hdr[n++] = (unsigned char)((block >> 8) & 0xff);
+	hdr[n++] = (unsigned char)((block >> 16) & 0xff);
+
+	w->failed = 1;
+	if (w->packed) {
+		e = logstore_pwrite_all(w->fd, hdr, n, w->off);
+		if (e == 0 && len != 0)
+			e = logstore_pwrite_all(w->fd, w->small, len,
+			    w->off + n);
+		if (e == 0)
+			w->off += n + len;
+	} else {
+		e = logstore_write_all(w->fd, hdr, n);
+		if (e == 0 && len != 0)
+			e = logstore_write_all(w->fd, w->small, len);
+	}
+	if (e != 0) {
+		xasprintf(cause, "%s: %s", w->file, strerror(errno));
+		return (-1);
+	}
+	w->failed = 0;
+	w->streaming = 1;
+	return (0);
+}
+
+/*
  * Ends the frame. A log that never left the held-back buffer is compressed
  * in one go with its size declared.
  */
@@ -837,6 +893,8 @@ logstore_writer_end(struct logstore_writer *w, char **cause)
 	ZSTD_inBuffer	 in = { NULL, 0, 0 };
 	size_t		 r;
 
+	if (!w->streaming && !w->failed && w->small_len < LOGSTORE_TINY)
+		return (logstore_writer_raw(w, cause));
 	if (!w->streaming && !w->failed) {
 		r = ZSTD_CCtx_setPledgedSrcSize(w->cctx, w->small_len);
 		if (ZSTD_isError(r)) {

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "logstore.h"
 #include "util.h"
 #include "tap.h"
@@ -1423,6 +1425,60 @@ test_packed_reopen(const char *tmp)
 	free(dir);
 }
 
+/*
+ * Logs under 2 KiB are stored as zstd frames with one raw block, written
+ * by logstore itself: zstd's own one-shot decoder (not the store's reader)
+ * must read them back, with the content size declared, at every size
+ * boundary of the frame header.
+ */
+static void
+test_packed_tiny(struct logstore *ls, const char *dir)
+{
+	static const size_t	 sizes[] = { 0, 1, 255, 256, 257, 2047, 2048 };
+	struct logstore_writer	*w;
+	unsigned long long	 declared;
+	char			*key, *cause = NULL, *path, name[64];
+	char			 data[4096], frame[4096], out[4096];
+	unsigned long long	 off, len;
+	size_t			 i, j, got;
+	FILE			*fp;
+
+	for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		for (j = 0; j < sizes[i]; j++)
+			data[j] = (char)("0:log line\n"[j % 11] + (j / 11) % 3);
+		if ((w = logstore_create_packed(ls, &cause)) == NULL ||
+		    logstore_write(w, data, sizes[i], &cause) != 0 ||
+		    logstore_commit_packed(w, &key, &cause) != 0) {
+			ok(0, "tiny %zu: stored (%s)", sizes[i], cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		if (sscanf(key, "p/%63[^/]/%llu-%llu", name, &off, &len) != 3 ||
+		    len > sizeof frame) {
+			ok(0, "tiny %zu: key %s", sizes[i], key);
+			free(key);
+			continue;
+		}
+		xasprintf(&path, "%s/packs/%s.pack", dir, name);
+		fp = fopen(path, "rb");
+		got = 0;
+		if (fp != NULL && fseek(fp, (long)off, SEEK_SET) == 0)
+			got = fread(frame, 1, len, fp);
+		if (fp != NULL)
+			fclose(fp);
+		declared = ZSTD_getFrameContentSize(frame, got);
+		is_int(declared, sizes[i], "tiny %zu: frame declares its size",
+		    sizes[i]);
+		j = ZSTD_decompress(out, sizeof out, frame, got);
+		ok(!ZSTD_isError(j) && j == sizes[i] &&
+		    memcmp(out, data, sizes[i]) == 0,
+		    "tiny %zu: zstd's own decoder reads it back", sizes[i]);
+		free(path);
+		free(key);
+	}
+}
+
 int
 main(void)
 {
@@ -1448,6 +1504,7 @@ main(void)
 	test_options(ls);
 	test_packed_round_trip(ls, dir);
 	test_packed_abort(ls, dir);
+	test_packed_tiny(ls, dir);
 	logstore_close(ls);
 	free(dir);
 	test_packed_rotation(tmp);
