@@ -135,7 +135,7 @@ CREATE TABLE build_properties (
 	value		TEXT,
 	source		TEXT,
 	PRIMARY KEY (build_id, name)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE sourcestamps (
 	id		INTEGER PRIMARY KEY,
@@ -198,7 +198,7 @@ CREATE TABLE change_properties (
 	value		TEXT,
 	source		TEXT,
 	PRIMARY KEY (change_id, name)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE build_changes (
 	build_id	INTEGER NOT NULL
@@ -206,7 +206,7 @@ CREATE TABLE build_changes (
 	change_id	INTEGER NOT NULL
 			    REFERENCES changes (id) ON DELETE CASCADE,
 	PRIMARY KEY (build_id, change_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX build_changes_change ON build_changes (change_id);
 
 CREATE TABLE sourcestamp_changes (
@@ -215,7 +215,7 @@ CREATE TABLE sourcestamp_changes (
 	change_id	INTEGER NOT NULL
 			    REFERENCES changes (id) ON DELETE CASCADE,
 	PRIMARY KEY (sourcestamp_id, change_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX sourcestamp_changes_change ON sourcestamp_changes (change_id);
 
 CREATE TABLE buildsets (
@@ -243,7 +243,7 @@ CREATE TABLE buildset_properties (
 	value		TEXT,
 	source		TEXT,
 	PRIMARY KEY (buildset_id, name)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE buildrequests (
 	id		INTEGER PRIMARY KEY,
@@ -275,7 +275,7 @@ CREATE TABLE build_requests (
 	buildrequest_id	INTEGER NOT NULL
 			    REFERENCES buildrequests (id) ON DELETE CASCADE,
 	PRIMARY KEY (build_id, buildrequest_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX build_requests_request ON build_requests (buildrequest_id);
 
 CREATE TABLE import_files (
@@ -289,5 +289,5 @@ CREATE TABLE import_files (
 			    REFERENCES builds (id) ON DELETE SET NULL,
 	imported_at	REAL NOT NULL,
 	PRIMARY KEY (master_id, path)
-);
+) WITHOUT ROWID;
 CREATE INDEX import_files_build ON import_files (build_id);
