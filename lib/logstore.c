@@ -837,7 +837,7 @@ logstore_write(struct logstore_writer *w, const void *data, size_t len,
 static int
 logstore_writer_raw(struct logstore_writer *w, char **cause)
 {
-	unsigned char	 hdr[4 + 1 + 2 + 3];
+	unsigned char	 hdr[4 + 1 + 2 + 3 + LOGSTORE_TINY];
 	size_t		 n = 0, len = w->small_len;
 	uint32_t	 block;
 	int		 e;
@@ -861,19 +861,16 @@ logstore_writer_raw(struct logstore_writer *w, char **cause)
 	hdr[n++] = (unsigned char)((block >> 8) & 0xff);
 	hdr[n++] = (unsigned char)((block >> 16) & 0xff);
 
+	/* One write for the whole frame. */
+	if (len != 0)
+		memcpy(hdr + n, w->small, len);
+	n += len;
 	w->failed = 1;
 	if (w->packed) {
-		e = logstore_pwrite_all(w->fd, hdr, n, w->off);
-		if (e == 0 && len != 0)
-			e = logstore_pwrite_all(w->fd, w->small, len,
-			    w->off + n);
-		if (e == 0)
-			w->off += n + len;
-	} else {
+		if ((e = logstore_pwrite_all(w->fd, hdr, n, w->off)) == 0)
+			w->off += n;
+	} else
 		e = logstore_write_all(w->fd, hdr, n);
-		if (e == 0 && len != 0)
-			e = logstore_write_all(w->fd, w->small, len);
-	}
 	if (e != 0) {
 		xasprintf(cause, "%s: %s", w->file, strerror(errno));
 		return (-1);

@@ -81,9 +81,15 @@ store_sqlite_open(const char *url, char **cause)
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, STORE_SQLITE_BUSY_MS);
+	/*
+	 * WAL lets readers run beside the writer. The page cache is sized
+	 * for a writer's working set (the indexes of a long import), and
+	 * temp_store keeps the savepoint journal of each build (a unit, see
+	 * store_unit_begin) in memory instead of a temporary file.
+	 */
 	if (store_sqlite_exec(c, "PRAGMA journal_mode = WAL; "
 	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
-	    "PRAGMA cache_size = -65536;",
+	    "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
 	    &error) != 0) {
 		xasprintf(cause, "sqlite: %s: %s", url, error);
 		free(error);
