@@ -340,8 +340,16 @@ import_store_job(struct import_ctx *ctx, struct import_job *job)
 	return;
 abort:
 	if (store_unit_abort(ctx->store) != 0) {
-		/* The transaction itself is gone: start a new one. */
+		/*
+		 * The transaction itself is gone, with the builds stored in
+		 * it since the last commit; their files still look new, so
+		 * the next run imports them. Start a new transaction.
+		 */
 		store_rollback(ctx->store);
+		progress_warn("the %zu builds stored since the last commit "
+		    "were rolled back; the next run imports them",
+		    ctx->pending);
+		ctx->in_tx = 0;
 		ctx->pending = 0;
 	}
 fail:
