@@ -1,109 +1,34 @@
 /*
  * logstore.c: log contents as zstd frames under one directory, in shared
  * append-only pack files (finished logs) or one file per log (live logs).
+ * This file holds the store itself, its keys, the per-log files, the writer
+ * machinery both layouts share (the held-back buffer, raw tiny frames, the
+ * zstd pump, the lent contexts), stat and remove; the readers are in
+ * logstore-read.c and what is specific to pack files in logstore-pack.c.
  */
 #include "config.h"
 #include "logstore.h"
+#include "logstore-int.h"
 
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
 
 #define LOGSTORE_SUFFIX		".zst"
-#define LOGSTORE_PACKS		"packs"
-#define LOGSTORE_PACK_SUFFIX	".pack"
-/* Packed logs are read with preads of up to this many bytes. */
-#define LOGSTORE_PACK_READ	(256 << 10)
-#define LOGSTORE_PACK_CUT	"truncated: the pack ends here"
 
 #define LOGSTORE_SMALL	(64 * 1024)
 #define LOGSTORE_TINY	2048
 
-struct logstore {
-	char		*dir;
-	int		 level;
-	int		 sync;
-	ZSTD_CCtx	*cctx;		/* lent to one writer or append */
-	unsigned char	*cout;		/* output buffer lent with cctx */
-	int		 cctx_busy;
-	ZSTD_DCtx	*dctx;		/* lent to one reader */
-	int		 dctx_busy;
-
-	uint64_t	 pack_size;	/* move on once a pack reaches it */
-	char		*pack_name;	/* current pack, NULL before the first */
-	char		*pack_path;
-	int		 pack_fd;
-	pid_t		 pack_pid;	/* the process that created the pack */
-	uint64_t	 pack_off;	/* end of its last committed frame */
-	int		 pack_busy;	/* a packed writer is open */
-	int		 pack_dirty;	/* committed frames not yet flushed */
-	int		 pack_new;	/* directory entries not yet flushed */
-};
-
-struct logstore_writer {
-	struct logstore	*ls;
-	char		*path;		/* final file; NULL if packed */
-	char		*file;		/* written file: temporary or pack */
-	int		 fd;		/* the store's pack_fd if packed */
-	int		 packed;
-	uint64_t	 start;		/* packed: offset of the frame */
-	uint64_t	 off;		/* packed: offset of the next byte */
-	ZSTD_CCtx	*cctx;
-	unsigned char	*out;
-	size_t		 out_size;
-	uint64_t	 size;
-	int		 failed;	/* output lost: never commit */
-	/*
-	 * The first LOGSTORE_SMALL bytes are held back: a log that ends
-	 * within them is compressed knowing its size, so zstd sizes its
-	 * tables to the log instead of initialising full-size ones for
-	 * every frame (which dominated the cost of small logs).
-	 */
-	unsigned char	*small;
-	size_t		 small_len;
-	int		 streaming;
-};
-
-struct logstore_reader {
-	struct logstore	*ls;
-	char		*path;
-	int		 fd;
-	int		 packed;
-	uint64_t	 start;		/* packed: the frame's range */
-	uint64_t	 end;
-	ZSTD_DCtx	*dctx;
-	unsigned char	*inbuf;
-	size_t		 inbuf_size;
-	ZSTD_inBuffer	 in;
-	uint64_t	 in_read;	/* file offset after inbuf's bytes */
-	int		 eof;
-	int		 boundary;	/* the last frame ended */
-	int		 failed;
-	int		 short_pack;	/* packed: the pack ended early */
-	char		*pending;	/* error after a short read */
-};
-
-/* A packed key taken apart. */
-struct logstore_packed_key {
-	char		 name[LOGSTORE_KEY_MAX + 1];
-	uint64_t	 off;
-	uint64_t	 len;
-};
-
 /* Distinguishes temporaries of the writers of one process. */
 static uint64_t	 logstore_tmp_counter;
-/* Distinguishes the packs of one process (the sequence in their names). */
-static uint64_t	 logstore_pack_counter;
 
 /*
  * Creates every missing directory of path from byte offset from on (the
@@ -162,25 +87,6 @@ logstore_open(const char *dir, int create, char **cause)
 	return (ls);
 }
 
-/*
- * Forgets the current pack; it is never written again. The caller has
- * flushed it if that was needed.
- */
-static void
-logstore_pack_drop(struct logstore *ls)
-{
-	if (ls->pack_fd != -1 && close(ls->pack_fd) == -1)
-		log_warnx("%s: %s", ls->pack_path, strerror(errno));
-	ls->pack_fd = -1;
-	free(ls->pack_name);
-	ls->pack_name = NULL;
-	free(ls->pack_path);
-	ls->pack_path = NULL;
-	ls->pack_off = 0;
-	ls->pack_dirty = 0;
-	ls->pack_new = 0;
-}
-
 void
 logstore_close(struct logstore *ls)
 {
@@ -213,12 +119,6 @@ logstore_set_sync(struct logstore *ls, int sync)
 	ls->sync = sync;
 }
 
-void
-logstore_set_pack_size(struct logstore *ls, uint64_t size)
-{
-	ls->pack_size = (size == 0) ? LOGSTORE_PACK_SIZE_DEFAULT : size;
-}
-
 const char *
 logstore_dir(const struct logstore *ls)
 {
@@ -245,67 +145,6 @@ logstore_key(const char *master, const char *builder, int64_t build_number,
 	xasprintf(&key, "%02x/%016" PRIx64 "-%" PRId64 "-%" PRId64 "-%zu",
 	    (unsigned int)(h >> 56), h, build_number, step_number, log_index);
 	return (key);
-}
-
-/*
- * Reads a decimal number at s, no larger than max, written as the store
- * writes numbers (no sign, no leading zero unless it is "0"). Returns the
- * first byte after it, or NULL.
- */
-static const char *
-logstore_parse_number(const char *s, uint64_t max, uint64_t *value)
-{
-	uint64_t	 v = 0, d;
-
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' &&
-	    s[1] <= '9'))
-		return (NULL);
-	for (; *s >= '0' && *s <= '9'; s++) {
-		d = (uint64_t)(*s - '0');
-		if (d > max || v > (max - d) / 10)
-			return (NULL);
-		v = v * 10 + d;
-	}
-	*value = v;
-	return (s);
-}
-
-/*
- * Takes apart "p/<seconds>-<pid>-<sequence>/<offset>-<length>", exactly as
- * logstore_commit_packed builds it. Returns 0, or -1 if key has any other
- * shape. A range must be a non-empty span of a file (offset + length fit an
- * off_t).
- */
-static int
-logstore_packed_parse(const char *key, struct logstore_packed_key *pk)
-{
-	const char	*p, *name;
-	uint64_t	 v;
-
-	if (strncmp(key, "p/", 2) != 0)
-		return (-1);
-	name = p = key + 2;
-	if ((p = logstore_parse_number(p, INT64_MAX, &v)) == NULL ||
-	    *p++ != '-')
-		return (-1);
-	if ((p = logstore_parse_number(p, INT64_MAX, &v)) == NULL ||
-	    *p++ != '-')
-		return (-1);
-	if ((p = logstore_parse_number(p, UINT64_MAX, &v)) == NULL ||
-	    *p != '/')
-		return (-1);
-	if ((size_t)(p - name) >= sizeof pk->name)
-		return (-1);
-	memcpy(pk->name, name, (size_t)(p - name));
-	pk->name[p - name] = '\0';
-	p++;
-	if ((p = logstore_parse_number(p, INT64_MAX, &pk->off)) == NULL ||
-	    *p++ != '-')
-		return (-1);
-	if ((p = logstore_parse_number(p, INT64_MAX - pk->off,
-	    &pk->len)) == NULL || *p != '\0' || pk->len == 0)
-		return (-1);
-	return (0);
 }
 
 int
@@ -340,13 +179,13 @@ logstore_key_valid(const char *key)
 	return (1);
 }
 
-static int
+int
 logstore_key_packed(const char *key)
 {
 	return (strncmp(key, "p/", 2) == 0);
 }
 
-static void
+void
 logstore_key_invalid(struct logstore *ls, const char *key, char **cause)
 {
 	xasprintf(cause, "%s: invalid log key \"%.*s\"", ls->dir,
@@ -354,7 +193,7 @@ logstore_key_invalid(struct logstore *ls, const char *key, char **cause)
 }
 
 /* Builds <dir>/<key>.zst after checking the key is a file's. */
-static char *
+char *
 logstore_path(struct logstore *ls, const char *key, char **cause)
 {
 	char	*path;
@@ -373,29 +212,10 @@ logstore_path(struct logstore *ls, const char *key, char **cause)
 }
 
 /*
- * Builds the path of a packed key's pack; pk gets the key's parts. Returns
- * NULL with *cause if key is not a packed key (one that parses is valid).
- */
-static char *
-logstore_packed_path(struct logstore *ls, const char *key,
-    struct logstore_packed_key *pk, char **cause)
-{
-	char	*path;
-
-	if (logstore_packed_parse(key, pk) != 0) {
-		logstore_key_invalid(ls, key, cause);
-		return (NULL);
-	}
-	xasprintf(&path, "%s/%s/%s%s", ls->dir, LOGSTORE_PACKS, pk->name,
-	    LOGSTORE_PACK_SUFFIX);
-	return (path);
-}
-
-/*
  * Opens path with flags, creating the key's subdirectories if they are
  * missing. Returns the descriptor or -1 with errno set.
  */
-static int
+int
 logstore_open_file(struct logstore *ls, char *path, int flags, char **cause)
 {
 	int	 fd, saved;
@@ -433,36 +253,8 @@ logstore_write_all(int fd, const void *data, size_t len)
 	return (0);
 }
 
-/* Writes all of data at offset off; -1 with errno set on error. */
-static int
-logstore_pwrite_all(int fd, const void *data, size_t len, uint64_t off)
-{
-	const unsigned char	*p = data;
-	ssize_t			 n;
-
-	if (len > INT64_MAX - off) {
-		errno = EFBIG;
-		return (-1);
-	}
-	while (len > 0) {
-		n = pwrite(fd, p, len, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return (-1);
-		if (n == 0) {
-			errno = EIO;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return (0);
-}
-
 /* Makes a rename or a new file in path's directory durable. */
-static int
+int
 logstore_sync_dir(const char *path, char **cause)
 {
 	char	*dir, *slash;
@@ -526,7 +318,7 @@ logstore_cctx_put(struct logstore *ls, ZSTD_CCtx *cctx, unsigned char *out)
 	}
 }
 
-static ZSTD_DCtx *
+ZSTD_DCtx *
 logstore_dctx_get(struct logstore *ls)
 {
 	ZSTD_DCtx	*dctx;
@@ -542,7 +334,7 @@ logstore_dctx_get(struct logstore *ls)
 	return (dctx);
 }
 
-static void
+void
 logstore_dctx_put(struct logstore *ls, ZSTD_DCtx *dctx)
 {
 	if (dctx == ls->dctx)
@@ -551,7 +343,7 @@ logstore_dctx_put(struct logstore *ls, ZSTD_DCtx *dctx)
 		ZSTD_freeDCtx(dctx);
 }
 
-static struct logstore_writer *
+struct logstore_writer *
 logstore_writer_new(struct logstore *ls, int fd, char *file)
 {
 	struct logstore_writer	*w;
@@ -602,121 +394,7 @@ logstore_create(struct logstore *ls, const char *key, char **cause)
 	return (w);
 }
 
-/* Flushes the current pack and, once, the directory entries leading to it. */
-static int
-logstore_pack_flush(struct logstore *ls, char **cause)
-{
-	char	*packs;
-	int	 r;
-
-	if (fdatasync(ls->pack_fd) == -1) {
-		xasprintf(cause, "fdatasync %s: %s", ls->pack_path,
-		    strerror(errno));
-		return (-1);
-	}
-	if (ls->pack_new) {
-		if (logstore_sync_dir(ls->pack_path, cause) != 0)
-			return (-1);
-		xasprintf(&packs, "%s/%s", ls->dir, LOGSTORE_PACKS);
-		r = logstore_sync_dir(packs, cause);
-		free(packs);
-		if (r != 0)
-			return (-1);
-		ls->pack_new = 0;
-	}
-	ls->pack_dirty = 0;
-	return (0);
-}
-
-/*
- * Creates a new pack named "<unix seconds>-<pid>-<sequence>". O_EXCL makes
- * the name this store's alone even if a pid comes back within a second.
- */
-static int
-logstore_pack_new(struct logstore *ls, char **cause)
-{
-	char		*packs, *name, *path;
-	time_t		 now;
-	uint64_t	 n;
-	int		 fd, tries;
-
-	xasprintf(&packs, "%s/%s", ls->dir, LOGSTORE_PACKS);
-	if (mkdir(packs, 0777) == -1 && errno != EEXIST) {
-		xasprintf(cause, "mkdir %s: %s", packs, strerror(errno));
-		free(packs);
-		return (-1);
-	}
-	if ((now = time(NULL)) < 0)
-		now = 0;
-	for (tries = 0;; tries++) {
-		n = __atomic_fetch_add(&logstore_pack_counter, 1,
-		    __ATOMIC_RELAXED);
-		xasprintf(&name, "%lld-%ld-%" PRIu64, (long long)now,
-		    (long)getpid(), n);
-		xasprintf(&path, "%s/%s%s", packs, name, LOGSTORE_PACK_SUFFIX);
-		fd = open(path, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0666);
-		if (fd != -1)
-			break;
-		if (errno != EEXIST || tries == 100) {
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-			free(path);
-			free(name);
-			free(packs);
-			return (-1);
-		}
-		free(path);
-		free(name);
-	}
-	free(packs);
-	ls->pack_name = name;
-	ls->pack_path = path;
-	ls->pack_fd = fd;
-	ls->pack_pid = getpid();
-	ls->pack_off = 0;
-	ls->pack_dirty = 0;
-	ls->pack_new = 1;
-	return (0);
-}
-
-/*
- * Pack writes use pwrite at the tracked end of the last committed frame
- * rather than O_APPEND: a log that fails is simply overwritten by the next
- * one even if cutting it back failed, and offsets never depend on the
- * file's size. A store inherited across fork() leaves its parent's pack
- * alone and starts its own (a pack has one writer, ever). Moving on from a
- * full pack flushes it if it holds unflushed logs, so that logstore_sync
- * only ever has the current pack to flush.
- */
-struct logstore_writer *
-logstore_create_packed(struct logstore *ls, char **cause)
-{
-	struct logstore_writer	*w;
-	int			 r = 0;
-
-	if (ls->pack_busy) {
-		xasprintf(cause, "%s: a packed log is already being written "
-		    "to %s", ls->dir, ls->pack_path);
-		return (NULL);
-	}
-	if (ls->pack_fd != -1 && ls->pack_pid != getpid())
-		logstore_pack_drop(ls);
-	if (ls->pack_fd != -1 && ls->pack_off >= ls->pack_size) {
-		if (ls->pack_dirty || ls->pack_new)
-			r = logstore_pack_flush(ls, cause);
-		logstore_pack_drop(ls);
-		if (r != 0)
-			return (NULL);
-	}
-	if (ls->pack_fd == -1 && logstore_pack_new(ls, cause) != 0)
-		return (NULL);
-	w = logstore_writer_new(ls, ls->pack_fd, xstrdup(ls->pack_path));
-	w->packed = 1;
-	w->start = w->off = ls->pack_off;
-	ls->pack_busy = 1;
-	return (w);
-}
-
-static void
+void
 logstore_writer_free(struct logstore_writer *w)
 {
 	if (w->packed)
@@ -728,14 +406,6 @@ logstore_writer_free(struct logstore_writer *w)
 	free(w->file);
 	free(w->path);
 	free(w);
-}
-
-/* Drops a packed writer's bytes: the pack ends where its log began. */
-static void
-logstore_writer_cut(struct logstore_writer *w)
-{
-	if (ftruncate(w->fd, (off_t)w->start) == -1)
-		log_warnx("%s: ftruncate: %s", w->file, strerror(errno));
 }
 
 /*
@@ -884,7 +554,7 @@ logstore_writer_raw(struct logstore_writer *w, char **cause)
  * Ends the frame. A log that never left the held-back buffer is compressed
  * in one go with its size declared.
  */
-static int
+int
 logstore_writer_end(struct logstore_writer *w, char **cause)
 {
 	ZSTD_inBuffer	 in = { NULL, 0, 0 };
@@ -951,34 +621,6 @@ fail:
 	return (-1);
 }
 
-int
-logstore_commit_packed(struct logstore_writer *w, char **key, char **cause)
-{
-	struct logstore	*ls = w->ls;
-
-	*key = NULL;
-	if (!w->packed) {
-		xasprintf(cause, "%s: not a packed log", w->file);
-		logstore_abort(w);
-		return (-1);
-	}
-	if (logstore_writer_end(w, cause) != 0)
-		goto fail;
-	if (ls->sync && logstore_pack_flush(ls, cause) != 0)
-		goto fail;
-	if (!ls->sync)
-		ls->pack_dirty = 1;
-	ls->pack_off = w->off;
-	xasprintf(key, "p/%s/%" PRIu64 "-%" PRIu64, ls->pack_name, w->start,
-	    w->off - w->start);
-	logstore_writer_free(w);
-	return (0);
-fail:
-	logstore_writer_cut(w);
-	logstore_writer_free(w);
-	return (-1);
-}
-
 void
 logstore_abort(struct logstore_writer *w)
 {
@@ -989,16 +631,6 @@ logstore_abort(struct logstore_writer *w)
 	else
 		unlink(w->file);
 	logstore_writer_free(w);
-}
-
-int
-logstore_sync(struct logstore *ls, char **cause)
-{
-	if (ls->pack_fd == -1 || ls->pack_pid != getpid())
-		return (0);
-	if (!ls->pack_dirty && !ls->pack_new)
-		return (0);
-	return (logstore_pack_flush(ls, cause));
 }
 
 int
@@ -1059,221 +691,6 @@ out:
 	return (r);
 }
 
-/*
- * A packed log is read with one pread per block of its range, into a
- * buffer no larger than the range (most logs are small), starting at
- * in_read = its offset so that error offsets are the pack's.
- */
-struct logstore_reader *
-logstore_open_read(struct logstore *ls, const char *key, char **cause)
-{
-	struct logstore_packed_key	 pk;
-	struct logstore_reader		*r;
-	struct stat			 st;
-	char				*path;
-	int				 fd, packed;
-
-	if (!logstore_key_valid(key)) {
-		logstore_key_invalid(ls, key, cause);
-		return (NULL);
-	}
-	packed = logstore_key_packed(key);
-	if (packed)
-		path = logstore_packed_path(ls, key, &pk, cause);
-	else
-		path = logstore_path(ls, key, cause);
-	if (path == NULL)
-		return (NULL);
-	if ((fd = open(path, O_RDONLY|O_CLOEXEC|O_NONBLOCK)) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			xasprintf(cause, "%s: no such log", key);
-		else
-			xasprintf(cause, "%s: %s", path, strerror(errno));
-		free(path);
-		return (NULL);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		xasprintf(cause, "%s: not a regular file", path);
-		close(fd);
-		free(path);
-		return (NULL);
-	}
-	r = xcalloc(1, sizeof *r);
-	r->ls = ls;
-	r->path = path;
-	r->fd = fd;
-	r->dctx = logstore_dctx_get(ls);
-	if (packed) {
-		r->packed = 1;
-		r->start = r->in_read = pk.off;
-		r->end = pk.off + pk.len;
-		r->inbuf_size = LOGSTORE_PACK_READ;
-		if (pk.len < r->inbuf_size)
-			r->inbuf_size = (size_t)pk.len;
-	} else
-		r->inbuf_size = ZSTD_DStreamInSize();
-	r->inbuf = xmalloc(r->inbuf_size);
-	r->in.src = r->inbuf;
-	return (r);
-}
-
-static int
-logstore_read_fail(struct logstore_reader *r, const char *what, char **cause)
-{
-	uint64_t	 at;
-
-	at = r->in_read - (r->in.size - r->in.pos);
-	if (r->packed)
-		xasprintf(cause, "%s: offset %" PRIu64 ": %s (log of %" PRIu64
-		    " bytes at offset %" PRIu64 ")", r->path, at, what,
-		    r->end - r->start, r->start);
-	else
-		xasprintf(cause, "%s: offset %" PRIu64 ": %s", r->path, at,
-		    what);
-	r->failed = 1;
-	return (-1);
-}
-
-/*
- * Fills inbuf from the file, or from the rest of a packed log's range. A
- * pread of a regular file comes up short only at its end, which for a
- * packed log means the pack was cut: that is remembered, so a frame that
- * then seems to end early is reported as the truncation it is.
- */
-static int
-logstore_read_input(struct logstore_reader *r, char **cause)
-{
-	size_t	 want, got = 0;
-	ssize_t	 n;
-
-	if (r->packed) {
-		want = r->inbuf_size;
-		if (r->end - r->in_read < want)
-			want = (size_t)(r->end - r->in_read);
-		while (got < want) {
-			n = pread(r->fd, r->inbuf + got, want - got,
-			    (off_t)(r->in_read + got));
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1)
-				return (logstore_read_fail(r, strerror(errno),
-				    cause));
-			if (n == 0)
-				break;
-			got += (size_t)n;
-		}
-		if (got < want)
-			r->short_pack = 1;
-		if (got == 0 && want != 0)
-			return (logstore_read_fail(r, LOGSTORE_PACK_CUT,
-			    cause));
-		n = (ssize_t)got;
-	} else {
-		do
-			n = read(r->fd, r->inbuf, r->inbuf_size);
-		while (n == -1 && errno == EINTR);
-		if (n == -1)
-			return (logstore_read_fail(r, strerror(errno), cause));
-	}
-	if (n == 0)
-		r->eof = 1;
-	r->in.size = (size_t)n;
-	r->in.pos = 0;
-	r->in_read += (uint64_t)n;
-	return (0);
-}
-
-/*
- * zstd's streaming decoder moves from one frame to the next by itself; the
- * only thing it cannot tell is whether the input ended at a frame boundary,
- * so that is tracked here: the end of input is clean only right after a
- * call that returned 0 (frame complete and flushed). A packed log is one
- * frame filling its range exactly: the decoder stops at the end of a frame,
- * so any input left then is data that does not belong to the log.
- */
-static int
-logstore_read_frames(struct logstore_reader *r, ZSTD_outBuffer *out,
-    char **cause)
-{
-	size_t		 ret, before_in, before_out;
-	char		*what;
-
-	while (out->pos < out->size) {
-		if (r->in.pos == r->in.size && !r->eof &&
-		    logstore_read_input(r, cause) != 0)
-			return (-1);
-		if (r->in.pos == r->in.size && r->eof && r->boundary)
-			break;
-		before_in = r->in.pos;
-		before_out = out->pos;
-		ret = ZSTD_decompressStream(r->dctx, out, &r->in);
-		if (ZSTD_isError(ret)) {
-			xasprintf(&what, "corrupt zstd data: %s",
-			    ZSTD_getErrorName(ret));
-			logstore_read_fail(r, what, cause);
-			free(what);
-			return (-1);
-		}
-		r->boundary = (ret == 0);
-		if (r->packed && r->boundary && r->in.pos == r->in.size &&
-		    r->in_read != r->end && r->short_pack)
-			return (logstore_read_fail(r, LOGSTORE_PACK_CUT, cause));
-		if (r->packed && r->boundary && (r->in.pos != r->in.size ||
-		    r->in_read != r->end))
-			return (logstore_read_fail(r, "corrupt: the frame "
-			    "ends before the log", cause));
-		if (r->in.pos == before_in && out->pos == before_out &&
-		    r->in.pos == r->in.size && r->eof && !r->boundary)
-			return (logstore_read_fail(r, "truncated zstd frame",
-			    cause));
-	}
-	return (0);
-}
-
-/*
- * Bytes decoded before an error are returned first, so a consumer sees
- * everything up to the damage; the error comes with the next call.
- */
-ssize_t
-logstore_read(struct logstore_reader *r, void *buf, size_t len,
-    char **cause)
-{
-	ZSTD_outBuffer	 out;
-
-	if (r->pending != NULL) {
-		*cause = r->pending;
-		r->pending = NULL;
-		return (-1);
-	}
-	if (r->failed) {
-		xasprintf(cause, "%s: read after an earlier error", r->path);
-		return (-1);
-	}
-	out.dst = buf;
-	out.size = len;
-	out.pos = 0;
-	if (logstore_read_frames(r, &out, cause) != 0) {
-		if (out.pos == 0)
-			return (-1);
-		r->pending = *cause;
-		*cause = NULL;
-	}
-	return ((ssize_t)out.pos);
-}
-
-void
-logstore_close_read(struct logstore_reader *r)
-{
-	if (r == NULL)
-		return;
-	close(r->fd);
-	logstore_dctx_put(r->ls, r->dctx);
-	free(r->pending);
-	free(r->inbuf);
-	free(r->path);
-	free(r);
-}
-
 int
 logstore_stat(struct logstore *ls, const char *key, int64_t *size,
     char **cause)
@@ -1304,57 +721,11 @@ logstore_stat(struct logstore *ls, const char *key, int64_t *size,
 		return (-1);
 	}
 	free(path);
-	if (packed) {
-		if (!S_ISREG(st.st_mode) ||
-		    (uint64_t)st.st_size < pk.off + pk.len)
-			return (0);
-		if (size != NULL)
-			*size = (int64_t)pk.len;
-		return (1);
-	}
+	if (packed)
+		return (logstore_packed_stat(&st, &pk, size));
 	if (size != NULL)
 		*size = (int64_t)st.st_size;
 	return (1);
-}
-
-/*
- * Punches the packed log's range out of its pack. A file system without
- * hole punching keeps the bytes: the log is still gone for the database,
- * which is what removal promises.
- */
-static int
-logstore_remove_packed(struct logstore *ls, const char *key, char **cause)
-{
-	struct logstore_packed_key	 pk;
-	char				*path;
-	int				 fd, r = 0;
-
-	if ((path = logstore_packed_path(ls, key, &pk, cause)) == NULL)
-		return (-1);
-	if ((fd = open(path, O_WRONLY|O_CLOEXEC|O_NONBLOCK)) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR) {
-			free(path);
-			return (0);
-		}
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		free(path);
-		return (-1);
-	}
-	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE,
-	    (off_t)pk.off, (off_t)pk.len) == -1 && errno != EOPNOTSUPP &&
-	    errno != ENOSYS) {
-		xasprintf(cause, "%s: punching out %" PRIu64 " bytes at "
-		    "offset %" PRIu64 ": %s", path, pk.len, pk.off,
-		    strerror(errno));
-		r = -1;
-	}
-	if (r == 0 && ls->sync && fdatasync(fd) == -1) {
-		xasprintf(cause, "fdatasync %s: %s", path, strerror(errno));
-		r = -1;
-	}
-	close(fd);
-	free(path);
-	return (r);
 }
 
 int
