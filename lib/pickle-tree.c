@@ -314,23 +314,39 @@ pickle_new_seq(struct pickle_state *st, enum pickle_type type,
 	return (v);
 }
 
+/*
+ * The capacity for len + extra items of isz bytes, growing cap by doubling
+ * from at least 4; -1 (with the allocation-limit error) on overflow.
+ */
+static int
+pickle_grow(struct pickle_state *st, size_t len, size_t cap, size_t extra,
+    size_t isz, size_t *newcap)
+{
+	size_t	 need;
+
+	if (extra > SIZE_MAX / isz - len)
+		return (pickle_fail(st, "allocation limit of %zu bytes "
+		    "exceeded", st->lim.max_alloc));
+	need = len + extra;
+	cap = (cap < 4) ? 4 : cap;
+	while (cap < need)
+		cap = (cap > SIZE_MAX / isz / 2) ? need : cap * 2;
+	*newcap = cap;
+	return (0);
+}
+
 /* Makes room for extra more items in a sequence; -1 on limit. */
 int
 pickle_seq_reserve(struct pickle_state *st, struct pickle_value *v,
     size_t extra)
 {
 	struct pickle_value	**items;
-	size_t			  need, cap, isz = sizeof *items;
+	size_t			  cap = 0, isz = sizeof *items;
 
 	if (extra <= v->u.seq.cap - v->u.seq.len)
 		return (0);
-	if (extra > SIZE_MAX / isz - v->u.seq.len)
-		return (pickle_fail(st, "allocation limit of %zu bytes "
-		    "exceeded", st->lim.max_alloc));
-	need = v->u.seq.len + extra;
-	cap = (v->u.seq.cap < 4) ? 4 : v->u.seq.cap;
-	while (cap < need)
-		cap = (cap > SIZE_MAX / isz / 2) ? need : cap * 2;
+	if (pickle_grow(st, v->u.seq.len, v->u.seq.cap, extra, isz, &cap) != 0)
+		return (-1);
 	items = pickle_realloc(st, v->u.seq.items, v->u.seq.cap * isz,
 	    cap * isz);
 	if (items == NULL)
@@ -346,17 +362,13 @@ pickle_dict_reserve(struct pickle_state *st, struct pickle_value *v,
     size_t extra)
 {
 	struct pickle_value	**keys, **vals;
-	size_t			  need, cap, isz = sizeof *keys;
+	size_t			  cap = 0, isz = sizeof *keys;
 
 	if (extra <= v->u.dict.cap - v->u.dict.len)
 		return (0);
-	if (extra > SIZE_MAX / isz - v->u.dict.len)
-		return (pickle_fail(st, "allocation limit of %zu bytes "
-		    "exceeded", st->lim.max_alloc));
-	need = v->u.dict.len + extra;
-	cap = (v->u.dict.cap < 4) ? 4 : v->u.dict.cap;
-	while (cap < need)
-		cap = (cap > SIZE_MAX / isz / 2) ? need : cap * 2;
+	if (pickle_grow(st, v->u.dict.len, v->u.dict.cap, extra, isz,
+	    &cap) != 0)
+		return (-1);
 	keys = pickle_realloc(st, v->u.dict.keys, v->u.dict.cap * isz,
 	    cap * isz);
 	if (keys == NULL)
