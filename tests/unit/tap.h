@@ -1,7 +1,8 @@
 /*
  * tap.h: minimal TAP producer for the C unit tests (automake's tap-driver
  * reads it). Every check prints "ok N - name" or "not ok N - name" with a
- * diagnostic; tap_done() prints the plan and returns the exit status.
+ * diagnostic; tap_done() prints the plan and returns the exit status. The
+ * counters live in tap.c, so one test program may span several files.
  */
 #ifndef BBM_TAP_H
 #define BBM_TAP_H
@@ -11,24 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int tap_n, tap_failed;
-
-static inline int __attribute__((format(printf, 2, 3)))
-tap_ok(int cond, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	tap_n++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond)
-		tap_failed++;
-	fflush(stdout);
-	return (cond);
-}
+int	tap_ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	tap_diag(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	tap_skip_all(const char *);
+int	tap_done(void);
 
 #define ok(cond, ...) tap_ok(!!(cond), __VA_ARGS__)
 
@@ -48,30 +35,5 @@ tap_ok(int cond, const char *fmt, ...)
 		    g_ ? g_ : "(null)", w_ ? w_ : "(null)",		\
 		    __FILE__, __LINE__);				\
 } while (0)
-
-static inline void __attribute__((format(printf, 1, 2)))
-tap_diag(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static inline void
-tap_skip_all(const char *why)
-{
-	printf("1..0 # SKIP %s\n", why);
-}
-
-static inline int
-tap_done(void)
-{
-	printf("1..%d\n", tap_n);
-	return (tap_failed == 0 ? 0 : 1);
-}
 
 #endif /* BBM_TAP_H */
