@@ -2,6 +2,11 @@
  * test-store.c: the store against real SQLite files in a temporary
  * directory. Every expectation is read back with a second, plain sqlite3
  * connection, so the test checks what a user querying the database sees.
+ *
+ * This file holds main(), the reading connection and the record builders,
+ * opening and the schema, masters and builders, builds, transactions and
+ * errors; test-store-history.c holds changes, buildsets, build requests
+ * and their links to builds, import file state and log lookups.
  */
 #include "config.h"
 
@@ -16,6 +21,7 @@
 #include "store.h"
 #include "util.h"
 #include "tap.h"
+#include "test-store.h"
 
 static char	 test_dir[] = "/tmp/bbm-test-store-XXXXXX";
 static sqlite3	*test_db;	/* the reading connection */
@@ -46,8 +52,8 @@ test_query(const char *fmt, va_list ap)
 }
 
 /* The integer in the first column of the first row, or -999 if none. */
-static int64_t PRINTFLIKE(1, 2)
-q_int(const char *fmt, ...)
+int64_t PRINTFLIKE(1, 2)
+test_q_int(const char *fmt, ...)
 {
 	sqlite3_stmt	*stmt;
 	va_list		 ap;
@@ -66,8 +72,8 @@ q_int(const char *fmt, ...)
 }
 
 /* The text of the first column of the first row (caller frees), or NULL. */
-static char * PRINTFLIKE(1, 2)
-q_text(const char *fmt, ...)
+char * PRINTFLIKE(1, 2)
+test_q_text(const char *fmt, ...)
 {
 	sqlite3_stmt	*stmt;
 	va_list		 ap;
@@ -85,13 +91,7 @@ q_text(const char *fmt, ...)
 	return (v);
 }
 
-#define is_qstr(want, name, ...) do {					\
-	char *got_ = q_text(__VA_ARGS__);				\
-	is_str(got_, want, "%s", name);					\
-	free(got_);							\
-} while (0)
-
-static void
+void
 test_property(struct bbm_property *p, const char *name, const char *value,
     const char *source)
 {
@@ -100,7 +100,7 @@ test_property(struct bbm_property *p, const char *name, const char *value,
 	p->source = xstrdup(source);
 }
 
-static void
+void
 test_change(struct bbm_change *c, int64_t number, const char *revision,
     double when, const char *file)
 {
@@ -125,7 +125,7 @@ test_change(struct bbm_change *c, int64_t number, const char *revision,
  * log, the others one text log each), two properties, changes r1 and r2,
  * and one sourcestamp with a binary patch that names change r2.
  */
-static void
+void
 test_build(struct bbm_build *b, int64_t number, double started_at,
     size_t nsteps)
 {
@@ -208,7 +208,7 @@ test_build(struct bbm_build *b, int64_t number, double started_at,
 }
 
 /* Stores a build outside any transaction (the store opens its own). */
-static int64_t
+int64_t
 test_store_build(struct store *s, int64_t master, int64_t builder,
     const struct bbm_build *b, const char *what)
 {
@@ -264,26 +264,26 @@ test_schema(void)
 		printf("Bail out! sqlite3_open\n");
 		exit(1);
 	}
-	is_int(q_int("SELECT count(*) FROM schema_version"), 1,
+	is_int(test_q_int("SELECT count(*) FROM schema_version"), 1,
 	    "one schema_version row");
-	is_int(q_int("SELECT version FROM schema_version"), 1,
+	is_int(test_q_int("SELECT version FROM schema_version"), 1,
 	    "schema_version says 1");
-	ok(q_int("SELECT applied_at > 1500000000 FROM schema_version") == 1,
-	    "applied_at is an epoch time");
+	ok(test_q_int("SELECT applied_at > 1500000000 FROM schema_version") ==
+	    1, "applied_at is an epoch time");
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-		is_int(q_int("SELECT count(*) FROM sqlite_master WHERE "
+		is_int(test_q_int("SELECT count(*) FROM sqlite_master WHERE "
 		    "type = 'table' AND name = '%s'", tables[i]), 1,
 		    "table %s exists", tables[i]);
 	}
 	is_qstr("wal", "journal mode is WAL", "PRAGMA journal_mode");
 
 	/* Spec section 4: codes 0 to 6, named as record_result_name. */
-	is_int(q_int("SELECT count(*) FROM result_codes"), 7,
+	is_int(test_q_int("SELECT count(*) FROM result_codes"), 7,
 	    "seven result codes");
 	good = 1;
 	for (code = 0; code <= 6; code++) {
-		name = q_text("SELECT name FROM result_codes WHERE code = %d",
-		    code);
+		name = test_q_text("SELECT name FROM result_codes WHERE "
+		    "code = %d", code);
 		if (name == NULL || strcmp(name, record_result_name(code)) != 0)
 			good = 0;
 		free(name);
@@ -295,7 +295,7 @@ test_schema(void)
 	s = test_open("schema.db");
 	is_int(store_schema_version(s), 1, "reopen: still version 1");
 	store_close(s);
-	is_int(q_int("SELECT count(*) FROM schema_version"), 1,
+	is_int(test_q_int("SELECT count(*) FROM schema_version"), 1,
 	    "reopen adds no schema_version row");
 
 	/* A database from a newer bbmirror is refused, not downgraded. */
@@ -353,7 +353,7 @@ test_masters_builders(struct store *s, int64_t *master, int64_t *builder)
 	    "SELECT basedir FROM masters WHERE id = %lld", (long long)id);
 	rc = store_master(s, "m2", NULL, &m2, &cause);
 	ok(rc == 0 && m2 != *master, "m2 is another master");
-	is_int(q_int("SELECT count(*) FROM masters"), 2, "two masters");
+	is_int(test_q_int("SELECT count(*) FROM masters"), 2, "two masters");
 	ok(store_master(s, "", NULL, &id, &cause) == -1 && cause != NULL,
 	    "a master without a name is refused");
 	free(cause);
@@ -376,9 +376,9 @@ test_masters_builders(struct store *s, int64_t *master, int64_t *builder)
 	b.events[1].text = xstrdup("[\"idle\"]");
 	rc = store_builder(s, *master, &b, BBM_ORIGIN_IMPORT, builder, &cause);
 	ok(rc == 0 && *builder > 0, "store_builder creates b1");
-	is_int(q_int("SELECT count(*) FROM builder_events WHERE "
+	is_int(test_q_int("SELECT count(*) FROM builder_events WHERE "
 	    "builder_id = %lld", (long long)*builder), 2, "two events");
-	is_int(q_int("SELECT count(*) FROM builder_events WHERE "
+	is_int(test_q_int("SELECT count(*) FROM builder_events WHERE "
 	    "finished_at IS NULL"), 1, "an unknown event time is NULL");
 	record_builder_free(&b);
 
@@ -393,7 +393,7 @@ test_masters_builders(struct store *s, int64_t *master, int64_t *builder)
 	    "SELECT slavenames FROM builders WHERE id = %lld", (long long)id);
 	is_qstr("live", "origin is the last writer's",
 	    "SELECT origin FROM builders WHERE id = %lld", (long long)id);
-	is_int(q_int("SELECT count(*) FROM builder_events"), 2,
+	is_int(test_q_int("SELECT count(*) FROM builder_events"), 2,
 	    "events kept when not known");
 
 	b.events_known = 1;
@@ -404,9 +404,9 @@ test_masters_builders(struct store *s, int64_t *master, int64_t *builder)
 	b.events[0].text = xstrdup("[\"build\"]");
 	rc = store_builder(s, *master, &b, BBM_ORIGIN_LIVE, &id, &cause);
 	ok(rc == 0 && id == *builder, "b1 again with one event");
-	is_int(q_int("SELECT count(*) FROM builder_events"), 1,
+	is_int(test_q_int("SELECT count(*) FROM builder_events"), 1,
 	    "events replaced as a whole");
-	is_int(q_int("SELECT started_at FROM builder_events"), 300,
+	is_int(test_q_int("SELECT started_at FROM builder_events"), 300,
 	    "the new event is stored");
 
 	rc = store_builder(s, m2, &b, BBM_ORIGIN_IMPORT, &id2, &cause);
@@ -435,34 +435,34 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 
 	test_build(&b, 5, 1000.5, 3);
 	id = test_store_build(s, master, builder, &b, "build 5");
-	is_int(q_int("SELECT count(*) FROM builds"), 1, "one build");
-	is_int(q_int("SELECT count(*) FROM steps"), 3, "three steps");
-	is_int(q_int("SELECT count(*) FROM logs"), 4, "four logs");
-	is_int(q_int("SELECT count(*) FROM build_properties"), 2,
+	is_int(test_q_int("SELECT count(*) FROM builds"), 1, "one build");
+	is_int(test_q_int("SELECT count(*) FROM steps"), 3, "three steps");
+	is_int(test_q_int("SELECT count(*) FROM logs"), 4, "four logs");
+	is_int(test_q_int("SELECT count(*) FROM build_properties"), 2,
 	    "two properties");
-	is_int(q_int("SELECT count(*) FROM changes"), 2, "two changes");
-	is_int(q_int("SELECT count(*) FROM change_files"), 4,
+	is_int(test_q_int("SELECT count(*) FROM changes"), 2, "two changes");
+	is_int(test_q_int("SELECT count(*) FROM change_files"), 4,
 	    "four change files");
-	is_int(q_int("SELECT count(*) FROM change_properties"), 2,
+	is_int(test_q_int("SELECT count(*) FROM change_properties"), 2,
 	    "two change properties");
-	is_int(q_int("SELECT count(*) FROM build_changes WHERE "
+	is_int(test_q_int("SELECT count(*) FROM build_changes WHERE "
 	    "build_id = %lld", (long long)id), 2, "two build_changes");
-	is_int(q_int("SELECT count(*) FROM sourcestamps"), 1,
+	is_int(test_q_int("SELECT count(*) FROM sourcestamps"), 1,
 	    "one sourcestamp");
 	is_qstr("r2", "sourcestamp_changes links the sourcestamp to r2",
 	    "SELECT c.revision FROM sourcestamp_changes sc "
 	    "JOIN sourcestamps ss ON ss.id = sc.sourcestamp_id "
 	    "JOIN changes c ON c.id = sc.change_id WHERE ss.build_id = %lld",
 	    (long long)id);
-	is_int(q_int("SELECT count(*) FROM sourcestamp_changes"), 1,
+	is_int(test_q_int("SELECT count(*) FROM sourcestamp_changes"), 1,
 	    "one sourcestamp_changes row");
 
-	is_int(q_int("SELECT results FROM builds WHERE id = %lld",
+	is_int(test_q_int("SELECT results FROM builds WHERE id = %lld",
 	    (long long)id), BBM_FAILURE, "build results");
 	is_qstr("failure", "results join result_codes",
 	    "SELECT r.name FROM builds b JOIN result_codes r "
 	    "ON r.code = b.results WHERE b.id = %lld", (long long)id);
-	ok(q_int("SELECT started_at = 1000.5 AND finished_at = 1060.5 "
+	ok(test_q_int("SELECT started_at = 1000.5 AND finished_at = 1060.5 "
 	    "FROM builds WHERE id = %lld", (long long)id) == 1,
 	    "fractional times kept");
 	is_qstr("[\"failed\",\"compile\"]", "text is the JSON array",
@@ -480,27 +480,29 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 	    "SELECT typeof(patch_body) FROM sourcestamps");
 	is_qstr("FF00646966660A", "patch bytes kept, NUL and non-UTF-8 too",
 	    "SELECT hex(patch_body || x'0A') FROM sourcestamps");
-	is_int(q_int("SELECT patch_level FROM sourcestamps"), 1,
+	is_int(test_q_int("SELECT patch_level FROM sourcestamps"), 1,
 	    "patch level");
-	is_int(q_int("SELECT count(*) FROM changes WHERE when_at = 950.25"), 1,
-	    "change time kept");
+	is_int(test_q_int("SELECT count(*) FROM changes WHERE "
+	    "when_at = 950.25"), 1, "change time kept");
 
 	/* The same record again: same id, not a row more. */
 	id2 = test_store_build(s, master, builder, &b, "build 5 again");
 	is_int(id2, id, "re-store gives the same id");
-	is_int(q_int("SELECT count(*) FROM builds"), 1, "still one build");
-	is_int(q_int("SELECT count(*) FROM steps"), 3, "still three steps");
-	is_int(q_int("SELECT count(*) FROM logs"), 4, "still four logs");
-	is_int(q_int("SELECT count(*) FROM build_properties"), 2,
+	is_int(test_q_int("SELECT count(*) FROM builds"), 1, "still one build");
+	is_int(test_q_int("SELECT count(*) FROM steps"), 3,
+	    "still three steps");
+	is_int(test_q_int("SELECT count(*) FROM logs"), 4, "still four logs");
+	is_int(test_q_int("SELECT count(*) FROM build_properties"), 2,
 	    "still two properties");
-	is_int(q_int("SELECT count(*) FROM changes"), 2, "still two changes");
-	is_int(q_int("SELECT count(*) FROM change_files"), 4,
+	is_int(test_q_int("SELECT count(*) FROM changes"), 2,
+	    "still two changes");
+	is_int(test_q_int("SELECT count(*) FROM change_files"), 4,
 	    "still four change files");
-	is_int(q_int("SELECT count(*) FROM build_changes"), 2,
+	is_int(test_q_int("SELECT count(*) FROM build_changes"), 2,
 	    "still two build_changes");
-	is_int(q_int("SELECT count(*) FROM sourcestamps"), 1,
+	is_int(test_q_int("SELECT count(*) FROM sourcestamps"), 1,
 	    "still one sourcestamp");
-	is_int(q_int("SELECT count(*) FROM sourcestamp_changes"), 1,
+	is_int(test_q_int("SELECT count(*) FROM sourcestamp_changes"), 1,
 	    "still one sourcestamp_changes");
 
 	/* Last step gone, a property changed: children replaced exactly. */
@@ -511,17 +513,17 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 	b.results = BBM_SUCCESS;
 	id2 = test_store_build(s, master, builder, &b, "build 5 changed");
 	is_int(id2, id, "changed build keeps its id");
-	is_int(q_int("SELECT count(*) FROM steps"), 2, "two steps left");
-	is_int(q_int("SELECT max(number) FROM steps"), 1,
+	is_int(test_q_int("SELECT count(*) FROM steps"), 2, "two steps left");
+	is_int(test_q_int("SELECT max(number) FROM steps"), 1,
 	    "the removed step is gone");
-	is_int(q_int("SELECT count(*) FROM logs"), 3, "its log went too");
-	is_int(q_int("SELECT count(*) FROM logs WHERE step_id NOT IN "
+	is_int(test_q_int("SELECT count(*) FROM logs"), 3, "its log went too");
+	is_int(test_q_int("SELECT count(*) FROM logs WHERE step_id NOT IN "
 	    "(SELECT id FROM steps)"), 0, "no orphan logs");
 	is_qstr("\"release\"", "property value replaced",
 	    "SELECT value FROM build_properties WHERE name = 'branch'");
-	is_int(q_int("SELECT count(*) FROM build_properties"), 2,
+	is_int(test_q_int("SELECT count(*) FROM build_properties"), 2,
 	    "still two properties");
-	is_int(q_int("SELECT results FROM builds WHERE id = %lld",
+	is_int(test_q_int("SELECT results FROM builds WHERE id = %lld",
 	    (long long)id), BBM_SUCCESS, "results updated");
 	record_build_free(&b);
 
@@ -529,12 +531,12 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 	test_build(&b, 5, 5000.0, 1);
 	id3 = test_store_build(s, master, builder, &b, "build 5 reused");
 	ok(id3 != id, "a reused number is another build");
-	is_int(q_int("SELECT count(*) FROM builds WHERE number = 5"), 2,
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE number = 5"), 2,
 	    "two builds numbered 5");
-	is_int(q_int("SELECT count(*) FROM changes"), 2,
+	is_int(test_q_int("SELECT count(*) FROM changes"), 2,
 	    "the second build shares both changes");
-	is_int(q_int("SELECT count(*) FROM build_changes bc JOIN changes c "
-	    "ON c.id = bc.change_id WHERE c.revision = 'r2'"), 2,
+	is_int(test_q_int("SELECT count(*) FROM build_changes bc "
+	    "JOIN changes c ON c.id = bc.change_id WHERE c.revision = 'r2'"), 2,
 	    "change r2 is linked to both builds");
 	ok(store_build_find(s, builder, 5, 5000.0, &id2, &found,
 	    &cause) == 0 && found && id2 == id3, "store_build_find");
@@ -549,22 +551,23 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 	b.steps[0].results = BBM_NO_RESULT;
 	b.steps[0].finished_at = BBM_NO_TIME;
 	id = test_store_build(s, master, builder, &b, "build 7 no times");
-	is_int(q_int("SELECT count(*) FROM builds WHERE id = %lld AND "
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE id = %lld AND "
 	    "started_at IS NULL AND finished_at IS NULL AND results IS NULL "
 	    "AND complete = 0", (long long)id), 1,
 	    "NaN times and no result are NULL");
-	is_int(q_int("SELECT count(*) FROM steps WHERE build_id = %lld AND "
-	    "results IS NULL AND started_at IS NULL AND finished_at IS NULL",
-	    (long long)id), 1, "step: NaN times and no result are NULL");
+	is_int(test_q_int("SELECT count(*) FROM steps WHERE build_id = %lld "
+	    "AND results IS NULL AND started_at IS NULL AND "
+	    "finished_at IS NULL", (long long)id), 1,
+	    "step: NaN times and no result are NULL");
 	id2 = test_store_build(s, master, builder, &b, "build 7 again");
 	is_int(id2, id, "unknown started_at matches unknown started_at");
-	is_int(q_int("SELECT count(*) FROM builds WHERE number = 7"), 1,
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE number = 7"), 1,
 	    "one build 7");
 	record_build_free(&b);
 	test_build(&b, 7, 7000.0, 1);
 	id2 = test_store_build(s, master, builder, &b, "build 7 known time");
 	ok(id2 != id, "a known started_at does not match an unknown one");
-	is_int(q_int("SELECT count(*) FROM builds WHERE number = 7"), 2,
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE number = 7"), 2,
 	    "two builds 7");
 	record_build_free(&b);
 
@@ -577,237 +580,12 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 	    "a sourcestamp naming a missing change is refused");
 	free(cause);
 	cause = NULL;
-	is_int(q_int("SELECT count(*) FROM builds WHERE number = 8"), 0,
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE number = 8"), 0,
 	    "and nothing of it is stored");
 	ok(store_build(s, master, builder, &b, 42, &id, &cause) == -1,
 	    "an invalid origin is refused");
 	free(cause);
 	record_build_free(&b);
-}
-
-static void
-test_changes(struct store *s, int64_t master)
-{
-	struct bbm_change	 c;
-	int64_t			 id, id2, r1;
-	char			*cause = NULL;
-	int			 rc;
-
-	r1 = q_int("SELECT id FROM changes WHERE revision = 'r1'");
-	test_change(&c, 1, "r1", 900.0, "src/d.c");
-	free(c.files[0]);
-	c.nfiles = 1;
-	c.files[0] = c.files[1];
-	rc = store_change(s, master, &c, BBM_ORIGIN_LIVE, &id, &cause);
-	ok(rc == 0 && id == r1, "the same change is found by identity");
-	is_int(q_int("SELECT count(*) FROM change_files WHERE change_id = "
-	    "%lld", (long long)id), 1, "its files are replaced");
-	is_qstr("src/d.c", "by the record's",
-	    "SELECT filename FROM change_files WHERE change_id = %lld",
-	    (long long)id);
-	record_change_free(&c);
-
-	/* Master restarted, change number 1 reused for other content. */
-	test_change(&c, 1, "r9", 990.0, "src/e.c");
-	rc = store_change(s, master, &c, BBM_ORIGIN_IMPORT, &id2, &cause);
-	ok(rc == 0 && id2 != r1, "a reused change number is another change");
-	is_int(q_int("SELECT count(*) FROM changes WHERE number = 1"), 2,
-	    "two changes numbered 1");
-	record_change_free(&c);
-}
-
-static void
-test_requests(struct store *s, int64_t master, int64_t builder)
-{
-	struct bbm_buildset	 bs;
-	struct bbm_buildrequest	 br;
-	struct bbm_build	 b;
-	int64_t			 bsid, id, id2, build9;
-	char			*cause = NULL;
-	int			 rc;
-
-	memset(&bs, 0, sizeof bs);
-	bs.bsid = 3;
-	bs.reason = xstrdup("forced");
-	bs.submitted_at = 990.0;
-	bs.complete = 1;
-	bs.complete_at = 1100.0;
-	bs.results = BBM_SUCCESS;
-	bs.nproperties = 2;
-	bs.properties = xcalloc(2, sizeof *bs.properties);
-	test_property(&bs.properties[0], "owner", "\"alice\"", "Force");
-	test_property(&bs.properties[1], "reason", "\"why\"", "Force");
-	rc = store_buildset(s, master, &bs, BBM_ORIGIN_IMPORT, &bsid, &cause);
-	ok(rc == 0 && bsid > 0, "store_buildset");
-	is_int(q_int("SELECT count(*) FROM buildset_properties"), 2,
-	    "two buildset properties");
-	record_property_free(&bs.properties[1]);
-	bs.nproperties = 1;
-	bs.results = BBM_NO_RESULT;
-	rc = store_buildset(s, master, &bs, BBM_ORIGIN_IMPORT, &id, &cause);
-	ok(rc == 0 && id == bsid, "buildset upserted by bsid");
-	is_int(q_int("SELECT count(*) FROM buildsets"), 1, "one buildset");
-	is_int(q_int("SELECT count(*) FROM buildset_properties"), 1,
-	    "its properties replaced");
-	is_int(q_int("SELECT count(*) FROM buildsets WHERE results IS NULL"),
-	    1, "no result is NULL");
-	record_buildset_free(&bs);
-
-	/* Build 5 exists twice (1000.5 and 5000.0): the nearer one wins. */
-	memset(&br, 0, sizeof br);
-	br.brid = 10;
-	br.bsid = 3;
-	br.builder_name = xstrdup("b1");
-	br.priority = 0;
-	br.submitted_at = 990.0;
-	br.claimed_at = 995.0;
-	br.claimed_by = xstrdup("master1");
-	br.complete = 1;
-	br.complete_at = 1100.0;
-	br.results = BBM_SUCCESS;
-	br.nbuilds = 2;
-	br.builds = xcalloc(2, sizeof *br.builds);
-	br.builds[0].number = 5;
-	br.builds[0].started_at = 1000.5 + 20;
-	br.builds[0].finished_at = 1100.0;
-	br.builds[1].number = 9;
-	br.builds[1].started_at = 9000.0;
-	br.builds[1].finished_at = BBM_NO_TIME;
-	rc = store_buildrequest(s, master, &br, BBM_ORIGIN_IMPORT, &id, &cause);
-	ok(rc == 0 && id > 0, "store_buildrequest");
-	is_int(q_int("SELECT buildset_id FROM buildrequests WHERE id = %lld",
-	    (long long)id), bsid, "request points at its buildset");
-	is_int(q_int("SELECT count(*) FROM build_requests"), 1,
-	    "linked to one build (build 9 is not stored yet)");
-	ok(q_int("SELECT b.started_at = 1000.5 FROM build_requests br "
-	    "JOIN builds b ON b.id = br.build_id") == 1,
-	    "linked to the build 5 nearest in time");
-
-	test_build(&b, 9, 9000.0 - 59, 1);
-	build9 = test_store_build(s, master, builder, &b, "build 9");
-	record_build_free(&b);
-	rc = store_buildrequest(s, master, &br, BBM_ORIGIN_IMPORT, &id2,
-	    &cause);
-	ok(rc == 0 && id2 == id, "request upserted by brid");
-	is_int(q_int("SELECT count(*) FROM build_requests"), 2,
-	    "storing it again adds the new link");
-	is_int(q_int("SELECT count(*) FROM build_requests WHERE "
-	    "build_id = %lld AND buildrequest_id = %lld", (long long)build9,
-	    (long long)id), 1, "to build 9, 59 s away");
-	is_int(q_int("SELECT count(*) FROM buildrequests"), 1,
-	    "one request row");
-	record_buildrequest_free(&br);
-
-	/* Out of the window, unknown buildset, unknown times. */
-	memset(&br, 0, sizeof br);
-	br.brid = 11;
-	br.bsid = 99;
-	br.builder_name = xstrdup("b1");
-	br.submitted_at = BBM_NO_TIME;
-	br.claimed_at = BBM_NO_TIME;
-	br.complete_at = BBM_NO_TIME;
-	br.results = BBM_NO_RESULT;
-	br.nbuilds = 3;
-	br.builds = xcalloc(3, sizeof *br.builds);
-	br.builds[0].number = 5;
-	br.builds[0].started_at = 1000.5 + 61;
-	br.builds[1].number = 7;		/* two builds 7: ambiguous */
-	br.builds[1].started_at = BBM_NO_TIME;
-	br.builds[2].number = 9;		/* one build 9 */
-	br.builds[2].started_at = BBM_NO_TIME;
-	rc = store_buildrequest(s, master, &br, BBM_ORIGIN_IMPORT, &id, &cause);
-	ok(rc == 0, "store_buildrequest 11");
-	is_int(q_int("SELECT count(*) FROM buildrequests WHERE id = %lld AND "
-	    "buildset_id IS NULL AND bsid = 99 AND results IS NULL AND "
-	    "submitted_at IS NULL", (long long)id), 1,
-	    "unknown buildset and times are NULL");
-	is_int(q_int("SELECT count(*) FROM build_requests WHERE "
-	    "buildrequest_id = %lld", (long long)id), 1,
-	    "only the unambiguous build is linked");
-	is_int(q_int("SELECT build_id FROM build_requests WHERE "
-	    "buildrequest_id = %lld", (long long)id), build9,
-	    "build 9, the only one of its number");
-	record_buildrequest_free(&br);
-	free(cause);
-}
-
-static void
-test_files_logs(struct store *s, int64_t master, int64_t builder)
-{
-	struct store_file_state	 fs, got;
-	struct bbm_log		 l;
-	int64_t			 build_id, log_id;
-	char			*cause = NULL;
-	int			 found, rc;
-
-	rc = store_file_get(s, master, "b1/5", &got, &found, &cause);
-	ok(rc == 0 && !found, "no file state yet");
-
-	build_id = q_int("SELECT id FROM builds WHERE number = 5 AND "
-	    "started_at = 1000.5");
-	memset(&fs, 0, sizeof fs);
-	fs.size = 12345;
-	fs.mtime_ns = 1700000000123456789LL;
-	memset(fs.digest, 'a', 64);
-	fs.build_id = build_id;
-	rc = store_file_put(s, master, "b1/5", &fs, &cause);
-	ok(rc == 0, "store_file_put");
-	memset(&got, 0xff, sizeof got);
-	rc = store_file_get(s, master, "b1/5", &got, &found, &cause);
-	ok(rc == 0 && found, "file state found");
-	is_int(got.size, 12345, "size");
-	is_int(got.mtime_ns, 1700000000123456789LL, "mtime in ns, exact");
-	is_str(got.digest, fs.digest, "digest");
-	is_int(got.build_id, build_id, "build id");
-
-	fs.size = 1;
-	fs.digest[0] = '\0';
-	fs.build_id = 0;
-	rc = store_file_put(s, master, "b1/5", &fs, &cause);
-	ok(rc == 0, "store_file_put again");
-	rc = store_file_get(s, master, "b1/5", &got, &found, &cause);
-	ok(rc == 0 && found && got.size == 1 && got.digest[0] == '\0' &&
-	    got.build_id == 0, "file state updated, no digest, no build");
-	is_int(q_int("SELECT count(*) FROM import_files WHERE digest IS NULL "
-	    "AND build_id IS NULL"), 1, "stored as NULLs");
-
-	memset(&l, 0, sizeof l);
-	rc = store_log_get(s, build_id, 0, 1, &l, &found, &cause);
-	ok(rc == 0 && found, "store_log_get finds step 0 log 1");
-	is_int(l.state, BBM_LOG_STORED, "log state");
-	is_str(l.store_key, "key-5-0-1", "log store_key");
-	is_int(l.stored_bytes, 101, "log stored_bytes");
-	is_int(l.text_bytes, 80, "log text_bytes");
-	is_int(l.lines, 4, "log lines");
-	is_int(l.complete, 1, "log complete");
-	record_log_free(&l);
-	rc = store_log_get(s, build_id, 2, 0, &l, &found, &cause);
-	ok(rc == 0 && !found, "store_log_get: the removed step has no log");
-
-	log_id = q_int("SELECT l.id FROM logs l JOIN steps s ON "
-	    "s.id = l.step_id WHERE s.build_id = %lld AND s.number = 1 AND "
-	    "l.number = 0", (long long)build_id);
-	memset(&l, 0, sizeof l);
-	rc = store_log_by_id(s, log_id, &l, &found, &cause);
-	ok(rc == 0 && found, "store_log_by_id finds step 1 log 0");
-	is_str(l.name, "stdio", "by id: name");
-	is_str(l.filename, "5-log-step1-0", "by id: filename");
-	is_int(l.kind, BBM_LOG_TEXT, "by id: kind");
-	is_str(l.store_key, "key-5-1-0", "by id: store_key");
-	is_int(l.stored_bytes, 100, "by id: stored_bytes");
-	record_log_free(&l);
-	log_id = q_int("SELECT l.id FROM logs l JOIN steps s ON "
-	    "s.id = l.step_id WHERE s.build_id = %lld AND s.number = 0 AND "
-	    "l.number = 1", (long long)build_id);
-	memset(&l, 0, sizeof l);
-	rc = store_log_by_id(s, log_id, &l, &found, &cause);
-	ok(rc == 0 && found && l.kind == BBM_LOG_HTML &&
-	    strcmp(l.store_key, "key-5-0-1") == 0,
-	    "store_log_by_id: an HTML log");
-	record_log_free(&l);
-	rc = store_log_by_id(s, 999999, &l, &found, &cause);
-	ok(rc == 0 && !found, "store_log_by_id: no such id");
-	(void)builder;
 }
 
 static void
@@ -818,8 +596,8 @@ test_rollback(struct store *s, int64_t master, int64_t builder)
 	char			*cause = NULL;
 	int			 rc;
 
-	steps = q_int("SELECT count(*) FROM steps");
-	changes = q_int("SELECT count(*) FROM changes");
+	steps = test_q_int("SELECT count(*) FROM steps");
+	changes = test_q_int("SELECT count(*) FROM changes");
 	is_int(store_rollback(s), 0, "rollback without a transaction");
 
 	test_build(&b, 42, 4200.0, 3);
@@ -833,18 +611,18 @@ test_rollback(struct store *s, int64_t master, int64_t builder)
 	    &cause);
 	ok(rc == 0, "store_build in a transaction");
 	is_int(store_rollback(s), 0, "store_rollback");
-	is_int(q_int("SELECT count(*) FROM builds WHERE number = 42"), 0,
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE number = 42"), 0,
 	    "rolled back: no build");
-	is_int(q_int("SELECT count(*) FROM steps"), steps,
+	is_int(test_q_int("SELECT count(*) FROM steps"), steps,
 	    "rolled back: no steps");
-	is_int(q_int("SELECT count(*) FROM changes"), changes,
+	is_int(test_q_int("SELECT count(*) FROM changes"), changes,
 	    "rolled back: no change");
 
 	ok(store_begin(s, &cause) == 0, "begin again");
 	rc = store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
 	    &cause);
 	ok(rc == 0 && store_commit(s, &cause) == 0, "store and commit");
-	is_int(q_int("SELECT count(*) FROM builds WHERE number = 42"), 1,
+	is_int(test_q_int("SELECT count(*) FROM builds WHERE number = 42"), 1,
 	    "committed: the build is there");
 	ok(store_commit(s, &cause) == -1, "commit without a transaction");
 	free(cause);
@@ -861,7 +639,7 @@ test_errors(struct store *s, int64_t master, int64_t builder)
 	char			*cause = NULL;
 	int			 rc;
 
-	builds = q_int("SELECT count(*) FROM builds");
+	builds = test_q_int("SELECT count(*) FROM builds");
 	test_build(&b, 50, 5050.0, 2);
 	b.steps[1].number = 0;
 	rc = store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
@@ -872,7 +650,7 @@ test_errors(struct store *s, int64_t master, int64_t builder)
 	tap_diag("%s", cause != NULL ? cause : "(no cause)");
 	free(cause);
 	cause = NULL;
-	is_int(q_int("SELECT count(*) FROM builds"), builds,
+	is_int(test_q_int("SELECT count(*) FROM builds"), builds,
 	    "the failed build left no row");
 	record_build_free(&b);
 
