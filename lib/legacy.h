@@ -47,6 +47,18 @@
 int	 legacy_build(const struct pickle_value *root, struct bbm_build *out,
 	     char **cause) WUR;
 
+/*
+ * One BuildStepStatus (as found in a build's steps) and one LogFile or
+ * HTMLLogFile (as found in a step's logs), for the live path, which gets
+ * them on their own: the same rules as inside legacy_build. index is the
+ * step's index in its build (out->number) or the log's in its step.
+ * Returns -1 with *cause when v is not of the class.
+ */
+int	 legacy_step_record(const struct pickle_value *v, size_t index,
+	     struct bbm_step *out, char **cause) WUR;
+int	 legacy_log_record(const struct pickle_value *v, struct bbm_log *out,
+	     char **cause) WUR;
+
 /* File `builder`: the BuilderStatus. Same conventions as legacy_build. */
 int	 legacy_builder(const struct pickle_value *root,
 	     struct bbm_builder *out, char **cause) WUR;

@@ -165,6 +165,19 @@ int	 logstore_append(struct logstore *, const char *key, const void *,
 	     size_t, char **cause) WUR;
 
 /*
+ * Like logstore_append, for a writer that records the file's size in a
+ * database: the file of key is first cut back to at bytes if it is longer
+ * (frames a crashed process wrote after its last commit), then len bytes
+ * are appended as one zstd frame (len 0 appends nothing) and *new_size
+ * gets the file's size. A file shorter than at is an error ("log KEY: file
+ * is N bytes, the database says M"): committed data was lost. at 0 with no
+ * file creates it. With logstore_set_sync(1) the data is fdatasync'd (and
+ * a new file's directory) before it returns.
+ */
+int	 logstore_append_at(struct logstore *, const char *key, int64_t at,
+	     const void *, size_t, int64_t *new_size, char **cause) WUR;
+
+/*
  * Reads back the stored chunk stream: all frames of a file in order, or the
  * single frame of a packed key (read in large blocks; memory use does not
  * depend on the log's size). open_read returns NULL with *cause if the key

@@ -121,4 +121,20 @@ int			 pickle_is_class(const struct pickle_value *,
 			     const char *module, const char *name);
 int			 pickle_is_string(const struct pickle_value *);
 
+/*
+ * Builds a document from a msgpack value encoded as protocol.h describes
+ * (live frames): nil -> NONE, bool -> BOOL, int -> INT (a uint beyond
+ * INT64_MAX -> LONG), float -> FLOAT, bin -> BYTES, str -> UNICODE (must be
+ * valid UTF-8), array -> LIST, map -> DICT, ext PROTOCOL_EXT_INSTANCE ->
+ * OBJECT (module, name, state; args NULL), ext PROTOCOL_EXT_GLOBAL ->
+ * GLOBAL, ext PROTOCOL_EXT_LONG -> LONG (decimal digits, optional '-').
+ * obj is a msgpack_object (declared void here to keep msgpack.h out of
+ * this header). Nesting beyond lim->max_depth, or more than lim->max_alloc
+ * bytes of tree, or a malformed ext or an unknown ext type fails: returns
+ * NULL with *cause (caller frees) naming the path of the bad value
+ * ("name: build.steps[3].logs[0]: ext type 9 is unknown"). lim may be NULL.
+ */
+struct pickle	*pickle_from_msgpack(const void *obj, const char *name,
+		     const struct pickle_limits *lim, char **cause) WUR;
+
 #endif /* BBM_PICKLE_H */

@@ -155,4 +155,91 @@ int		 store_log_get(struct store *, int64_t build_id,
 int		 store_log_by_id(struct store *, int64_t log_id,
 		     struct bbm_log *out, int *found, char **cause) WUR;
 
+/* --- the live path (schema v2) ------------------------------------------ */
+
+/*
+ * Upserts one step of a build by (build_id, number): its columns are
+ * overwritten, its logs are upserted by (step, number) in place (a log
+ * keeps its row id) and its logs beyond the record's are deleted; other
+ * steps are untouched. *step_id (if not NULL) gets the step's row id.
+ * store_build follows the same rule for every step of the record, and
+ * deletes the steps beyond the record's, so row ids of steps and logs stay
+ * stable whichever source (live events, a later import) writes them last.
+ */
+int		 store_step(struct store *, int64_t build_id,
+		     const struct bbm_step *, int64_t *step_id,
+		     char **cause) WUR;
+
+/*
+ * The row id of the log at (build, step number, log number); *found says
+ * whether it exists.
+ */
+int		 store_log_find(struct store *, int64_t build_id,
+		     int64_t step_number, int64_t log_number, int64_t *log_id,
+		     int *found, char **cause) WUR;
+
+/*
+ * Overwrites the content columns of log log_id (state, store_key,
+ * stored_bytes, text_bytes, lines, complete) from the record; other columns
+ * are untouched. A missing log_id is an error.
+ */
+int		 store_log_update(struct store *, int64_t log_id,
+		     const struct bbm_log *, char **cause) WUR;
+
+/*
+ * A live log's private state (table live_logs): the compressed size of its
+ * log-store file as of the last commit (a longer file is cut back to it
+ * after a crash), and the master's current output run (spec section 3:
+ * consecutive text on one channel, held until it is written as chunks):
+ * its channel, its total length so far and the bytes not yet written.
+ */
+struct store_live_log {
+	int64_t	 store_size;
+	int	 channel;	/* -1: no run */
+	int64_t	 run_bytes;
+	char	*pending;	/* malloc'd, may be NULL when pending_len 0 */
+	size_t	 pending_len;
+};
+/* found 0 leaves *out zeroed with channel -1; the caller frees pending. */
+int		 store_live_log_get(struct store *, int64_t log_id,
+		     struct store_live_log *out, int *found, char **cause) WUR;
+int		 store_live_log_put(struct store *, int64_t log_id,
+		     const struct store_live_log *, char **cause) WUR;
+/* Deleting a missing row succeeds. */
+int		 store_live_log_delete(struct store *, int64_t log_id,
+		     char **cause) WUR;
+
+/*
+ * The last event sequence number applied for a master (table
+ * live_masters; 0 when none). Written in the transaction that applies the
+ * events, so it is exactly as durable as they are.
+ */
+int		 store_live_seq_get(struct store *, int64_t master_id,
+		     uint64_t *seq, char **cause) WUR;
+int		 store_live_seq_put(struct store *, int64_t master_id,
+		     uint64_t seq, char **cause) WUR;
+
+/*
+ * The builder's current state ("offline", "idle", "building", "removed")
+ * and when it was entered (NaN: unknown). The builder must exist.
+ */
+int		 store_builder_state(struct store *, int64_t builder_id,
+		     const char *state, double at, char **cause) WUR;
+
+enum store_slave_event {
+	STORE_SLAVE_CONNECTED,
+	STORE_SLAVE_DISCONNECTED,
+	STORE_SLAVE_PAUSED,
+	STORE_SLAVE_UNPAUSED,
+};
+/*
+ * Upserts slave name of a master (table slaves) and applies the event:
+ * connected sets connected = 1, connected_at = at, paused = 0;
+ * disconnected sets connected = 0, disconnected_at = at; paused and
+ * unpaused set paused. at NaN: unknown (the column keeps its value).
+ */
+int		 store_slave(struct store *, int64_t master_id,
+		     const char *name, enum store_slave_event, double at,
+		     enum bbm_origin, char **cause) WUR;
+
 #endif /* BBM_STORE_H */

@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef BBM_BBMIRRORD_H
+#define BBM_BBMIRRORD_H
+#endif
