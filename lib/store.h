@@ -55,6 +55,12 @@ int		 store_unit_begin(struct store *, char **cause) WUR;
 int		 store_unit_end(struct store *, char **cause) WUR;
 int		 store_unit_abort(struct store *);
 int		 store_schema_version(struct store *);
+/*
+ * on non-zero: a commit returns only once it is on disk (SQLite:
+ * synchronous=FULL; the default NORMAL survives a crash of the process but
+ * not of the machine). For a listener that acknowledges after commit.
+ */
+int		 store_set_durable(struct store *, int on, char **cause) WUR;
 
 /*
  * Gets or creates the master called name; a non-NULL basedir replaces the
