@@ -10,10 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char	*log_program = "bbmirror";
 static int		 log_quiet;
+static int		 log_syslog;	/* log_open_syslog was called */
+static int		 log_fd = -1;	/* log_open_file's file */
+static char		*log_path;
+
+static void	log_vwrite_to(int, const char *, va_list, const char *);
 
 void *
 xmalloc(size_t size)
@@ -182,23 +189,13 @@ log_set_quiet(int quiet)
 	log_quiet = quiet;
 }
 
-static void
-log_vwrite(const char *fmt, va_list ap, const char *suffix)
-{
-	fprintf(stderr, "%s: ", log_program);
-	vfprintf(stderr, fmt, ap);
-	if (suffix != NULL)
-		fprintf(stderr, ": %s", suffix);
-	fputc('\n', stderr);
-}
-
 void
 log_warnx(const char *fmt, ...)
 {
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	log_vwrite_to(LOG_WARNING, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -210,7 +207,7 @@ log_info(const char *fmt, ...)
 	if (log_quiet)
 		return;
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	log_vwrite_to(LOG_INFO, fmt, ap, NULL);
 	va_end(ap);
 }
 
@@ -221,7 +218,7 @@ fatal(const char *fmt, ...)
 	int	 saved = errno;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, strerror(saved));
+	log_vwrite_to(LOG_ERR, fmt, ap, strerror(saved));
 	va_end(ap);
 	exit(2);
 }
@@ -232,7 +229,7 @@ fatalx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	log_vwrite_to(LOG_ERR, fmt, ap, NULL);
 	va_end(ap);
 	exit(2);
 }
@@ -372,4 +369,97 @@ fail:
 	close(fd);
 	buf_free(&b);
 	return (-1);
+}
+
+/*
+ * Writes one log line where the log goes: syslog (at priority) once
+ * log_open_syslog was called, else the file of log_open_file (one write,
+ * with a UTC timestamp, so lines of concurrent writers do not mix), else
+ * stderr as "program: message".
+ */
+static void
+log_vwrite_to(int priority, const char *fmt, va_list ap, const char *suffix)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		*msg, *line, stamp[32];
+	int		 n;
+
+	if (!log_syslog && log_fd == -1) {
+		fprintf(stderr, "%s: ", log_program);
+		vfprintf(stderr, fmt, ap);
+		if (suffix != NULL)
+			fprintf(stderr, ": %s", suffix);
+		fputc('\n', stderr);
+		return;
+	}
+	xvasprintf(&msg, fmt, ap);
+	if (log_syslog) {
+		if (suffix != NULL)
+			syslog(priority, "%s: %s", msg, suffix);
+		else
+			syslog(priority, "%s", msg);
+		free(msg);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = xasprintf(&line, "%s.%03ldZ %s: %s%s%s\n", stamp,
+	    ts.tv_nsec / 1000000, log_program, msg, suffix != NULL ? ": " : "",
+	    suffix != NULL ? suffix : "");
+	if (write(log_fd, line, (size_t)n) != n) {
+		/* Nowhere better to say it. */
+		fputs(line, stderr);
+	}
+	free(line);
+	free(msg);
+}
+
+void
+log_open_syslog(const char *ident)
+{
+	openlog(ident, LOG_PID|LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
+}
+
+/* Opens path for appending, 0640. Returns the descriptor or -1. */
+static int
+log_open_fd(const char *path, char **cause)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640);
+	if (fd == -1)
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+	return (fd);
+}
+
+int
+log_open_file(const char *path, char **cause)
+{
+	int	 fd;
+
+	if ((fd = log_open_fd(path, cause)) == -1)
+		return (-1);
+	if (log_fd != -1)
+		close(log_fd);
+	free(log_path);
+	log_fd = fd;
+	log_path = xstrdup(path);
+	return (0);
+}
+
+int
+log_reopen(char **cause)
+{
+	int	 fd;
+
+	if (log_fd == -1)
+		return (0);
+	if ((fd = log_open_fd(log_path, cause)) == -1)
+		return (-1);
+	close(log_fd);
+	log_fd = fd;
+	return (0);
 }

@@ -49,6 +49,17 @@ void	 log_warnx(const char *, ...) PRINTFLIKE(1, 2);
 void	 log_info(const char *, ...) PRINTFLIKE(1, 2);
 __attribute__((noreturn)) void fatal(const char *, ...) PRINTFLIKE(1, 2);
 __attribute__((noreturn)) void fatalx(const char *, ...) PRINTFLIKE(1, 2);
+/*
+ * Where the log goes instead of stderr. log_open_syslog: syslog under
+ * ident, facility daemon (warnings at LOG_WARNING, fatal at LOG_ERR, the
+ * rest at LOG_INFO). log_open_file: appends timestamped lines to path
+ * (created 0640); -1 with *cause (caller frees) if it cannot be opened,
+ * the log staying where it was. log_reopen: opens the same path again
+ * (after a rotation moved the file; for SIGHUP); 0 when no file is in use.
+ */
+void	 log_open_syslog(const char *ident);
+int	 log_open_file(const char *path, char **cause) WUR;
+int	 log_reopen(char **cause) WUR;
 
 /*
  * Strings from legacy data have no declared encoding: valid UTF-8 is kept,
