@@ -26,6 +26,8 @@ struct logstore {
 	ZSTD_CCtx	*cctx;		/* lent to one writer or append */
 	unsigned char	*cout;		/* output buffer lent with cctx */
 	int		 cctx_busy;
+	unsigned char	*frame;		/* logstore_append_at's output */
+	size_t		 frame_size;
 	ZSTD_DCtx	*dctx;		/* lent to one reader */
 	int		 dctx_busy;
 

@@ -1,6 +1,7 @@
 /*
  * logstore-read.c: reading logs back from the log store, from a file of its
- * own or from a range of a pack, as the master's chunk stream.
+ * own or from a range of a pack, as the master's chunk stream; and whether
+ * a log exists, and its size (logstore_stat).
  */
 #include "config.h"
 #include "logstore.h"
@@ -59,8 +60,15 @@ logstore_open_read(struct logstore *ls, const char *key, char **cause)
 	r->dctx = logstore_dctx_get(ls);
 	if (packed)
 		logstore_packed_reader(r, &pk);
-	else
+	else {
 		r->inbuf_size = ZSTD_DStreamInSize();
+		/*
+		 * A file is a sequence of frames, possibly none: a live log
+		 * created before its first text (logstore_append_at) is
+		 * empty, and reads as an empty log.
+		 */
+		r->boundary = 1;
+	}
 	r->inbuf = xmalloc(r->inbuf_size);
 	r->in.src = r->inbuf;
 	return (r);
@@ -194,4 +202,41 @@ logstore_close_read(struct logstore_reader *r)
 	free(r->inbuf);
 	free(r->path);
 	free(r);
+}
+
+int
+logstore_stat(struct logstore *ls, const char *key, int64_t *size,
+    char **cause)
+{
+	struct logstore_packed_key	 pk;
+	struct stat			 st;
+	char				*path;
+	int				 packed;
+
+	if (!logstore_key_valid(key)) {
+		logstore_key_invalid(ls, key, cause);
+		return (-1);
+	}
+	packed = logstore_key_packed(key);
+	if (packed)
+		path = logstore_packed_path(ls, key, &pk, cause);
+	else
+		path = logstore_path(ls, key, cause);
+	if (path == NULL)
+		return (-1);
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			free(path);
+			return (0);
+		}
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		free(path);
+		return (-1);
+	}
+	free(path);
+	if (packed)
+		return (logstore_packed_stat(&st, &pk, size));
+	if (size != NULL)
+		*size = (int64_t)st.st_size;
+	return (1);
 }

@@ -1,9 +1,10 @@
 /*
  * logstore.c: log contents as zstd frames under one directory, in shared
  * append-only pack files (finished logs) or one file per log (live logs).
- * This file holds the store itself, its keys, the per-log files, the writer
+ * This file holds the store itself, its keys, the per-log files (written
+ * whole, appended to, appended to at a committed size), the writer
  * machinery both layouts share (the held-back buffer, raw tiny frames, the
- * zstd pump, the lent contexts), stat and remove; the readers are in
+ * zstd pump, the lent contexts) and removal; the readers and stat are in
  * logstore-read.c and what is specific to pack files in logstore-pack.c.
  */
 #include "config.h"
@@ -26,6 +27,10 @@
 
 #define LOGSTORE_SMALL	(64 * 1024)
 #define LOGSTORE_TINY	2048
+/* A raw frame's header (logstore_raw_frame) and at most TINY - 1 bytes. */
+#define LOGSTORE_RAW_MAX	(4 + 1 + 2 + 3 + LOGSTORE_TINY)
+/* logstore_append_at keeps its frame buffer for the next call up to this. */
+#define LOGSTORE_FRAME_KEEP	(16 << 20)
 
 /* Distinguishes temporaries of the writers of one process. */
 static uint64_t	 logstore_tmp_counter;
@@ -98,6 +103,7 @@ logstore_close(struct logstore *ls)
 	logstore_pack_drop(ls);
 	ZSTD_freeCCtx(ls->cctx);
 	free(ls->cout);
+	free(ls->frame);
 	ZSTD_freeDCtx(ls->dctx);
 	free(ls->dir);
 	free(ls);
@@ -499,48 +505,56 @@ logstore_write(struct logstore_writer *w, const void *data, size_t len,
 }
 
 /*
- * Writes a log shorter than LOGSTORE_TINY as a zstd frame holding one raw
- * (stored) block (RFC 8878 section 3.1.1): zstd spends some 50k
- * instructions per frame on entropy tables whatever its size, and a log
- * this short barely compresses. Any zstd decoder reads the frame.
+ * Builds in dst (LOGSTORE_RAW_MAX bytes) a zstd frame holding len bytes,
+ * len < LOGSTORE_TINY, as one raw (stored) block (RFC 8878 section 3.1.1),
+ * and returns its size: zstd spends some 50k instructions per frame on
+ * entropy tables whatever its size, and data this short barely
+ * compresses. Any zstd decoder reads the frame.
  */
+static size_t
+logstore_raw_frame(unsigned char *dst, const void *src, size_t len)
+{
+	size_t		 n = 0;
+	uint32_t	 block;
+
+	dst[n++] = 0x28;		/* magic number 0xFD2FB528, LE */
+	dst[n++] = 0xb5;
+	dst[n++] = 0x2f;
+	dst[n++] = 0xfd;
+	if (len < 256) {
+		/* Single segment, 1-byte content size, no checksum. */
+		dst[n++] = 0x20;
+		dst[n++] = (unsigned char)len;
+	} else {
+		/* Single segment, 2-byte content size (minus 256). */
+		dst[n++] = 0x60;
+		dst[n++] = (unsigned char)((len - 256) & 0xff);
+		dst[n++] = (unsigned char)((len - 256) >> 8);
+	}
+	block = 1 | (0 << 1) | ((uint32_t)len << 3);	/* last, raw, size */
+	dst[n++] = (unsigned char)(block & 0xff);
+	dst[n++] = (unsigned char)((block >> 8) & 0xff);
+	dst[n++] = (unsigned char)((block >> 16) & 0xff);
+	if (len != 0)
+		memcpy(dst + n, src, len);
+	return (n + len);
+}
+
+/* Writes a log shorter than LOGSTORE_TINY as one raw frame, in one write. */
 static int
 logstore_writer_raw(struct logstore_writer *w, char **cause)
 {
-	unsigned char	 hdr[4 + 1 + 2 + 3 + LOGSTORE_TINY];
-	size_t		 n = 0, len = w->small_len;
-	uint32_t	 block;
+	unsigned char	 frame[LOGSTORE_RAW_MAX];
+	size_t		 n;
 	int		 e;
 
-	hdr[n++] = 0x28;		/* magic number 0xFD2FB528, LE */
-	hdr[n++] = 0xb5;
-	hdr[n++] = 0x2f;
-	hdr[n++] = 0xfd;
-	if (len < 256) {
-		/* Single segment, 1-byte content size, no checksum. */
-		hdr[n++] = 0x20;
-		hdr[n++] = (unsigned char)len;
-	} else {
-		/* Single segment, 2-byte content size (minus 256). */
-		hdr[n++] = 0x60;
-		hdr[n++] = (unsigned char)((len - 256) & 0xff);
-		hdr[n++] = (unsigned char)((len - 256) >> 8);
-	}
-	block = 1 | (0 << 1) | ((uint32_t)len << 3);	/* last, raw, size */
-	hdr[n++] = (unsigned char)(block & 0xff);
-	hdr[n++] = (unsigned char)((block >> 8) & 0xff);
-	hdr[n++] = (unsigned char)((block >> 16) & 0xff);
-
-	/* One write for the whole frame. */
-	if (len != 0)
-		memcpy(hdr + n, w->small, len);
-	n += len;
+	n = logstore_raw_frame(frame, w->small, w->small_len);
 	w->failed = 1;
 	if (w->packed) {
-		if ((e = logstore_pwrite_all(w->fd, hdr, n, w->off)) == 0)
+		if ((e = logstore_pwrite_all(w->fd, frame, n, w->off)) == 0)
 			w->off += n;
 	} else
-		e = logstore_write_all(w->fd, hdr, n);
+		e = logstore_write_all(w->fd, frame, n);
 	if (e != 0) {
 		xasprintf(cause, "%s: %s", w->file, strerror(errno));
 		return (-1);
@@ -633,34 +647,75 @@ logstore_abort(struct logstore_writer *w)
 	logstore_writer_free(w);
 }
 
-int
-logstore_append(struct logstore *ls, const char *key, const void *data,
-    size_t len, char **cause)
+/*
+ * Compresses len bytes into one frame: a raw frame when short, else
+ * ZSTD_compress2 with the store's level and context into the store's frame
+ * buffer, which is kept for the next call (a live log appends every few
+ * milliseconds; logstore_frame_trim bounds what is kept). *frame points
+ * into buf (LOGSTORE_RAW_MAX bytes) or the store's buffer.
+ */
+static int
+logstore_append_frame(struct logstore *ls, const char *path,
+    const void *data, size_t len, unsigned char *buf,
+    const unsigned char **frame, size_t *n, char **cause)
 {
 	ZSTD_CCtx	*cctx;
-	struct stat	 st;
-	void		*frame;
-	char		*path;
-	size_t		 bound, n;
-	int		 fd, r = -1;
+	size_t		 bound, r;
 
-	if ((path = logstore_path(ls, key, cause)) == NULL)
-		return (-1);
+	if (len < LOGSTORE_TINY) {
+		*n = logstore_raw_frame(buf, data, len);
+		*frame = buf;
+		return (0);
+	}
 	bound = ZSTD_compressBound(len);
 	if (ZSTD_isError(bound) || bound == 0) {
 		xasprintf(cause, "%s: %zu bytes is too much to append", path,
 		    len);
-		free(path);
 		return (-1);
 	}
-	frame = xmalloc(bound);
-	cctx = logstore_cctx_get(ls, NULL);
-	n = ZSTD_compress2(cctx, frame, bound, data, len);
-	logstore_cctx_put(ls, cctx, NULL);
-	if (ZSTD_isError(n)) {
-		xasprintf(cause, "%s: zstd: %s", path, ZSTD_getErrorName(n));
-		goto out;
+	if (ls->frame_size < bound) {
+		free(ls->frame);
+		ls->frame = xmalloc(bound);
+		ls->frame_size = bound;
 	}
+	cctx = logstore_cctx_get(ls, NULL);
+	r = ZSTD_compress2(cctx, ls->frame, ls->frame_size, data, len);
+	logstore_cctx_put(ls, cctx, NULL);
+	if (ZSTD_isError(r)) {
+		xasprintf(cause, "%s: zstd: %s", path, ZSTD_getErrorName(r));
+		return (-1);
+	}
+	*frame = ls->frame;
+	*n = r;
+	return (0);
+}
+
+static void
+logstore_frame_trim(struct logstore *ls)
+{
+	if (ls->frame_size > LOGSTORE_FRAME_KEEP) {
+		free(ls->frame);
+		ls->frame = NULL;
+		ls->frame_size = 0;
+	}
+}
+
+int
+logstore_append(struct logstore *ls, const char *key, const void *data,
+    size_t len, char **cause)
+{
+	unsigned char		 raw[LOGSTORE_RAW_MAX];
+	const unsigned char	*frame;
+	struct stat		 st;
+	char			*path;
+	size_t			 n;
+	int			 fd, r = -1;
+
+	if ((path = logstore_path(ls, key, cause)) == NULL)
+		return (-1);
+	if (logstore_append_frame(ls, path, data, len, raw, &frame, &n,
+	    cause) != 0)
+		goto out;
 	fd = logstore_open_file(ls, path, O_WRONLY|O_CREAT|O_APPEND, cause);
 	if (fd == -1)
 		goto out;
@@ -686,46 +741,136 @@ logstore_append(struct logstore *ls, const char *key, const void *data,
 		goto out;
 	r = 0;
 out:
-	free(frame);
+	logstore_frame_trim(ls);
 	free(path);
 	return (r);
 }
 
-int
-logstore_stat(struct logstore *ls, const char *key, int64_t *size,
-    char **cause)
+/*
+ * Makes a new file's directory entries durable: its directory and each one
+ * above it up to the store's, which logstore_open_file may have created.
+ */
+static int
+logstore_sync_dirs(struct logstore *ls, const char *path, char **cause)
 {
-	struct logstore_packed_key	 pk;
-	struct stat			 st;
-	char				*path;
-	int				 packed;
+	char	*p, *slash;
+	size_t	 top = strlen(ls->dir);
+	int	 r = 0;
 
-	if (!logstore_key_valid(key)) {
-		logstore_key_invalid(ls, key, cause);
-		return (-1);
+	p = xstrdup(path);
+	while (r == 0 && (slash = strrchr(p, '/')) != NULL &&
+	    (size_t)(slash - p) >= top) {
+		r = logstore_sync_dir(p, cause);
+		*slash = '\0';
 	}
-	packed = logstore_key_packed(key);
-	if (packed)
-		path = logstore_packed_path(ls, key, &pk, cause);
-	else
-		path = logstore_path(ls, key, cause);
-	if (path == NULL)
-		return (-1);
-	if (stat(path, &st) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR) {
-			free(path);
-			return (0);
-		}
+	free(p);
+	return (r);
+}
+
+/*
+ * Opens the file of a live log for logstore_append_at: *created says
+ * whether it was made now (only when at is 0). Returns the descriptor, or
+ * -1 with *cause.
+ */
+static int
+logstore_append_open(struct logstore *ls, const char *key, char *path,
+    int64_t at, int *created, char **cause)
+{
+	int	 fd;
+
+	*created = 0;
+	if ((fd = open(path, O_WRONLY|O_CLOEXEC)) != -1)
+		return (fd);
+	if (errno != ENOENT) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
-		free(path);
 		return (-1);
 	}
+	if (at != 0) {
+		xasprintf(cause, "log %s: file is missing, the database says "
+		    "%lld bytes", key, (long long)at);
+		return (-1);
+	}
+	fd = logstore_open_file(ls, path, O_WRONLY|O_CREAT|O_EXCL, cause);
+	if (fd != -1)
+		*created = 1;
+	return (fd);
+}
+
+/*
+ * The file is written at offset at (pwrite), not in append mode: anything
+ * beyond at was written after the last commit and is cut away first. The
+ * frame is compressed before the file is touched, so a compression error
+ * changes nothing.
+ */
+int
+logstore_append_at(struct logstore *ls, const char *key, int64_t at,
+    const void *data, size_t len, int64_t *new_size, char **cause)
+{
+	unsigned char		 raw[LOGSTORE_RAW_MAX];
+	const unsigned char	*frame = NULL;
+	struct stat		 st;
+	char			*path;
+	size_t			 n = 0;
+	int			 fd, created, cut = 0, r = -1;
+
+	if ((path = logstore_path(ls, key, cause)) == NULL)
+		return (-1);
+	if (at < 0) {
+		xasprintf(cause, "log %s: invalid size %lld", key,
+		    (long long)at);
+		goto out;
+	}
+	if (len != 0 && logstore_append_frame(ls, path, data, len, raw,
+	    &frame, &n, cause) != 0)
+		goto out;
+	if ((fd = logstore_append_open(ls, key, path, at, &created,
+	    cause)) == -1)
+		goto out;
+	if (fstat(fd, &st) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (st.st_size < at) {
+		xasprintf(cause, "log %s: file is %lld bytes, the database "
+		    "says %lld", key, (long long)st.st_size, (long long)at);
+		goto fail;
+	}
+	if (st.st_size > at) {
+		if (ftruncate(fd, (off_t)at) == -1) {
+			xasprintf(cause, "%s: cutting back to %lld bytes: %s",
+			    path, (long long)at, strerror(errno));
+			goto fail;
+		}
+		cut = 1;
+	}
+	if (n != 0 && logstore_pwrite_all(fd, frame, n, (uint64_t)at) != 0) {
+		xasprintf(cause, "%s: writing %zu bytes at offset %lld: %s",
+		    path, n, (long long)at, strerror(errno));
+		/* Drop the partial frame so the log stays readable. */
+		if (ftruncate(fd, (off_t)at) == -1)
+			log_warnx("%s: ftruncate: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (ls->sync && (n != 0 || cut) && fdatasync(fd) == -1) {
+		xasprintf(cause, "fdatasync %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ls->sync && created && logstore_sync_dirs(ls, path, cause) != 0)
+		goto out;
+	*new_size = at + (int64_t)n;
+	r = 0;
+	goto out;
+
+fail:
+	close(fd);
+out:
+	logstore_frame_trim(ls);
 	free(path);
-	if (packed)
-		return (logstore_packed_stat(&st, &pk, size));
-	if (size != NULL)
-		*size = (int64_t)st.st_size;
-	return (1);
+	return (r);
 }
 
 int

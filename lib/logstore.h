@@ -185,7 +185,8 @@ int	 logstore_append_at(struct logstore *, const char *key, int64_t at,
  * returns bytes read, 0 at the end, or -1 with *cause naming the file or
  * pack and the offset: "truncated" (a frame or the pack ends early),
  * "corrupt" (zstd's error, or for a packed key a frame that ends before
- * <length>). Bytes decoded before an error are returned first.
+ * <length>). Bytes decoded before an error are returned first. A file with
+ * no frame (a live log before its first text) reads as an empty log.
  */
 struct logstore_reader *logstore_open_read(struct logstore *, const char *key,
 	     char **cause);

@@ -61,6 +61,12 @@ struct store_backend {
 	int		 (*begin)(struct store_conn *, char **);
 	int		 (*commit)(struct store_conn *, char **);
 	int		 (*rollback)(struct store_conn *);
+	/*
+	 * on non-zero: a commit returns only once it is on disk; zero: the
+	 * backend's default (durable against a crash of the process, not of
+	 * the machine).
+	 */
+	int		 (*set_durable)(struct store_conn *, int, char **);
 
 	/*
 	 * Compiles one statement. The statement lives until finalize() and
@@ -91,6 +97,11 @@ struct store_backend {
 	int64_t		 (*column_int64)(struct store_stmt *, int);
 	double		 (*column_double)(struct store_stmt *, int);
 	const char	*(*column_text)(struct store_stmt *, int);
+	/*
+	 * column_blob returns the bytes (NULL for SQL NULL or an empty
+	 * value) and their number in *len; valid as column_text's.
+	 */
+	const void	*(*column_blob)(struct store_stmt *, int, size_t *);
 	/* Readies the statement for another run and clears its bindings. */
 	void		 (*reset)(struct store_stmt *);
 	void		 (*finalize)(struct store_stmt *);

@@ -1,7 +1,9 @@
 /*
  * store-build.c: writes a build and everything that hangs off it (steps
- * and their logs, properties, sourcestamps, change links), replacing the
- * children of a build stored before, and reads back its logs.
+ * and their logs, properties, sourcestamps, change links), and reads back
+ * its logs. Re-storing a build upserts its steps and logs in place, so
+ * their row ids stay, and deletes those beyond the record's; the other
+ * children are replaced. store_step writes one step the same way.
  */
 #include "config.h"
 #include "store.h"
@@ -50,16 +52,78 @@ store_build_find(struct store *s, int64_t builder_id, int64_t number,
 	    cause));
 }
 
-/* Inserts a step of build_id and its logs. */
-static int
-store_step_insert(struct store *s, int64_t build_id,
-    const struct bbm_step *step, char **cause)
+const char *
+store_log_state_name(enum bbm_log_state state)
 {
-	struct store_stmt	*st;
+	if ((size_t)state >= STORE_NITEMS(store_log_states))
+		return (NULL);
+	return (store_log_states[state]);
+}
+
+/* Refuses a step whose number or logs the schema cannot hold. */
+static int
+store_step_check(const struct bbm_step *step, char **cause)
+{
 	const struct bbm_log	*l;
 	size_t			 i;
 
-	if ((st = store_stmt(s, STORE_SQL_STEP_INSERT, cause)) == NULL)
+	if (step->number < 0) {
+		xasprintf(cause, "store: steps: invalid step number %lld",
+		    (long long)step->number);
+		return (-1);
+	}
+	for (i = 0; i < step->nlogs; i++) {
+		l = &step->logs[i];
+		if ((size_t)l->kind >= STORE_NITEMS(store_log_kinds) ||
+		    (size_t)l->state >= STORE_NITEMS(store_log_states)) {
+			xasprintf(cause, "store: logs: step %lld log %zu: "
+			    "invalid kind %d or state %d",
+			    (long long)step->number, i, (int)l->kind,
+			    (int)l->state);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Upserts log number of step step_number of build_id. */
+static int
+store_log_upsert(struct store *s, int64_t build_id, int64_t step_number,
+    size_t number, const struct bbm_log *l, char **cause)
+{
+	struct store_stmt	*st;
+
+	if ((st = store_stmt(s, STORE_SQL_LOG_UPSERT, cause)) == NULL)
+		return (-1);
+	store_bind_int(s, st, 1, build_id);
+	store_bind_int(s, st, 2, step_number);
+	store_bind_int(s, st, 3, (int64_t)number);
+	store_bind_text(s, st, 4, l->name);
+	store_bind_text(s, st, 5, l->filename);
+	store_bind_text(s, st, 6, store_log_kinds[l->kind]);
+	store_bind_text(s, st, 7, store_log_states[l->state]);
+	store_bind_text(s, st, 8, l->store_key);
+	store_bind_int(s, st, 9, l->stored_bytes);
+	store_bind_int(s, st, 10, l->text_bytes);
+	store_bind_int(s, st, 11, l->lines);
+	store_bind_flag(s, st, 12, l->complete);
+	return (store_run(s, STORE_SQL_LOG_UPSERT, NULL, NULL, cause));
+}
+
+/*
+ * Upserts a step of build_id (checked by store_step_check) and its logs in
+ * place. With stored set (the step may exist already) its logs beyond the
+ * record's are deleted; a new build has none, and skipping the delete
+ * keeps an import's cost at one statement a row.
+ */
+static int
+store_step1(struct store *s, int64_t build_id, const struct bbm_step *step,
+    int stored, char **cause)
+{
+	struct store_stmt	*st;
+	size_t			 i;
+
+	if ((st = store_stmt(s, STORE_SQL_STEP_UPSERT, cause)) == NULL)
 		return (-1);
 	store_bind_int(s, st, 1, build_id);
 	store_bind_int(s, st, 2, step->number);
@@ -73,37 +137,46 @@ store_step_insert(struct store *s, int64_t build_id,
 	store_bind_text(s, st, 10, step->statistics);
 	store_bind_flag(s, st, 11, step->hidden);
 	store_bind_flag(s, st, 12, step->skipped);
-	if (store_run(s, STORE_SQL_STEP_INSERT, NULL, NULL, cause) != 0)
+	if (store_run(s, STORE_SQL_STEP_UPSERT, NULL, NULL, cause) != 0)
 		return (-1);
 
 	for (i = 0; i < step->nlogs; i++) {
-		l = &step->logs[i];
-		if ((size_t)l->kind >= STORE_NITEMS(store_log_kinds) ||
-		    (size_t)l->state >= STORE_NITEMS(store_log_states)) {
-			xasprintf(cause, "store: logs: step %lld log %zu: "
-			    "invalid kind %d or state %d",
-			    (long long)step->number, i, (int)l->kind,
-			    (int)l->state);
-			return (-1);
-		}
-		if ((st = store_stmt(s, STORE_SQL_LOG_INSERT, cause)) == NULL)
-			return (-1);
-		store_bind_int(s, st, 1, build_id);
-		store_bind_int(s, st, 2, step->number);
-		store_bind_int(s, st, 3, (int64_t)i);
-		store_bind_text(s, st, 4, l->name);
-		store_bind_text(s, st, 5, l->filename);
-		store_bind_text(s, st, 6, store_log_kinds[l->kind]);
-		store_bind_text(s, st, 7, store_log_states[l->state]);
-		store_bind_text(s, st, 8, l->store_key);
-		store_bind_int(s, st, 9, l->stored_bytes);
-		store_bind_int(s, st, 10, l->text_bytes);
-		store_bind_int(s, st, 11, l->lines);
-		store_bind_flag(s, st, 12, l->complete);
-		if (store_run(s, STORE_SQL_LOG_INSERT, NULL, NULL, cause) != 0)
+		if (store_log_upsert(s, build_id, step->number, i,
+		    &step->logs[i], cause) != 0)
 			return (-1);
 	}
-	return (0);
+	if (!stored)
+		return (0);
+	if ((st = store_stmt(s, STORE_SQL_LOGS_DELETE_FROM, cause)) == NULL)
+		return (-1);
+	store_bind_int(s, st, 1, build_id);
+	store_bind_int(s, st, 2, step->number);
+	store_bind_int(s, st, 3, (int64_t)step->nlogs);
+	return (store_run(s, STORE_SQL_LOGS_DELETE_FROM, NULL, NULL, cause));
+}
+
+int
+store_step(struct store *s, int64_t build_id, const struct bbm_step *step,
+    int64_t *step_id, char **cause)
+{
+	struct store_stmt	*st;
+	int			 own, error;
+
+	if (store_step_check(step, cause) != 0)
+		return (-1);
+	if (store_enter(s, &own, cause) != 0)
+		return (-1);
+	error = store_step1(s, build_id, step, 1, cause);
+	if (error == 0 && step_id != NULL) {
+		error = -1;
+		if ((st = store_stmt(s, STORE_SQL_STEP_ID, cause)) != NULL) {
+			store_bind_int(s, st, 1, build_id);
+			store_bind_int(s, st, 2, step->number);
+			error = store_run_id(s, STORE_SQL_STEP_ID, step_id,
+			    cause);
+		}
+	}
+	return (store_leave(s, own, error, cause));
 }
 
 /*
@@ -199,7 +272,22 @@ store_build1(struct store *s, int64_t master_id, int64_t builder_id,
 	size_t				 i, j;
 	int				 found;
 
-	/* Refuse a malformed record before writing anything. */
+	/*
+	 * Refuse a malformed record before writing anything. Steps are
+	 * numbered by position, so the ones beyond the record's are exactly
+	 * those numbered nsteps and up.
+	 */
+	for (i = 0; i < b->nsteps; i++) {
+		if (b->steps[i].number != (int64_t)i) {
+			xasprintf(cause, "store: steps: build %lld: step %zu "
+			    "is numbered %lld (steps are numbered by position)",
+			    (long long)b->number, i,
+			    (long long)b->steps[i].number);
+			return (-1);
+		}
+		if (store_step_check(&b->steps[i], cause) != 0)
+			return (-1);
+	}
 	for (i = 0; i < b->nsourcestamps; i++) {
 		ss = &b->sourcestamps[i];
 		for (j = 0; j < ss->nchanges; j++) {
@@ -220,7 +308,8 @@ store_build1(struct store *s, int64_t master_id, int64_t builder_id,
 	    cause) != 0)
 		return (-1);
 	if (found) {
-		if (store_run_for(s, STORE_SQL_STEPS_DELETE, id, cause) != 0 ||
+		if (store_link(s, STORE_SQL_STEPS_DELETE_FROM, id,
+		    (int64_t)b->nsteps, cause) != 0 ||
 		    store_run_for(s, STORE_SQL_BUILD_PROPS_DELETE, id,
 		    cause) != 0 ||
 		    store_run_for(s, STORE_SQL_SOURCESTAMPS_DELETE, id,
@@ -231,7 +320,7 @@ store_build1(struct store *s, int64_t master_id, int64_t builder_id,
 	}
 
 	for (i = 0; i < b->nsteps; i++) {
-		if (store_step_insert(s, id, &b->steps[i], cause) != 0)
+		if (store_step1(s, id, &b->steps[i], found, cause) != 0)
 			return (-1);
 	}
 	for (i = 0; i < b->nproperties; i++) {

@@ -1,8 +1,9 @@
 /*
  * store-int.h: private to the store's own files (store.c, store-build.c,
- * store-history.c), never included elsewhere: the connection's state, the
- * names of the statements (their SQL is in store.c's table, so that every
- * statement stays in one place) and the helpers the record writers share.
+ * store-history.c, store-live.c), never included elsewhere: the
+ * connection's state, the names of the statements (their SQL is in
+ * store.c's table, so that every statement stays in one place) and the
+ * helpers the record writers share.
  * Each helper's contract is stated above its definition.
  */
 #ifndef BBM_STORE_INT_H
@@ -23,11 +24,15 @@ enum store_sql {
 	STORE_SQL_BUILD_FIND,
 	STORE_SQL_BUILD_INSERT,
 	STORE_SQL_BUILD_UPDATE,
-	STORE_SQL_STEPS_DELETE,
-	STORE_SQL_STEP_INSERT,
-	STORE_SQL_LOG_INSERT,
+	STORE_SQL_STEP_UPSERT,
+	STORE_SQL_STEP_ID,
+	STORE_SQL_STEPS_DELETE_FROM,
+	STORE_SQL_LOG_UPSERT,
+	STORE_SQL_LOGS_DELETE_FROM,
 	STORE_SQL_LOG_GET,
 	STORE_SQL_LOG_BY_ID,
+	STORE_SQL_LOG_FIND,
+	STORE_SQL_LOG_UPDATE,
 	STORE_SQL_BUILD_PROPS_DELETE,
 	STORE_SQL_BUILD_PROP_UPSERT,
 	STORE_SQL_SOURCESTAMPS_DELETE,
@@ -49,6 +54,13 @@ enum store_sql {
 	STORE_SQL_BUILDREQUEST_LINK,
 	STORE_SQL_FILE_GET,
 	STORE_SQL_FILE_PUT,
+	STORE_SQL_LIVE_LOG_GET,
+	STORE_SQL_LIVE_LOG_PUT,
+	STORE_SQL_LIVE_LOG_DELETE,
+	STORE_SQL_LIVE_SEQ_GET,
+	STORE_SQL_LIVE_SEQ_PUT,
+	STORE_SQL_BUILDER_STATE,
+	STORE_SQL_SLAVE_UPSERT,
 	STORE_SQL_COUNT
 };
 
@@ -96,6 +108,8 @@ void			 store_bind_time(struct store *,
 			     struct store_stmt *, int, double);
 void			 store_bind_result(struct store *,
 			     struct store_stmt *, int, int);
+void			 store_bind_id(struct store *,
+			     struct store_stmt *, int, int64_t);
 int			 store_run_for(struct store *, enum store_sql,
 			     int64_t, char **);
 int			 store_property(struct store *, enum store_sql,
@@ -104,6 +118,9 @@ int			 store_link(struct store *, enum store_sql, int64_t,
 			     int64_t, char **);
 int			 store_enter(struct store *, int *, char **);
 int			 store_leave(struct store *, int, int, char **);
+
+/* store-build.c */
+const char		*store_log_state_name(enum bbm_log_state);
 
 /* store-history.c */
 int			 store_change1(struct store *, int64_t,

@@ -166,6 +166,18 @@ store_sqlite_rollback(struct store_conn *c)
 }
 
 /*
+ * FULL syncs the WAL at every commit; NORMAL (set at open) only at
+ * checkpoints, so a commit may be lost to a power failure but never
+ * corrupts the database.
+ */
+static int
+store_sqlite_set_durable(struct store_conn *c, int on, char **cause)
+{
+	return (store_sqlite_exec(c, on ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL", cause));
+}
+
+/*
  * Parses a parameter name "$n" (n a decimal number from 1 to
  * STORE_SQLITE_MAX_PARAM, no sign or leading zero); returns n, or -1 for
  * anything else.
@@ -382,6 +394,23 @@ store_sqlite_column_text(struct store_stmt *st, int col)
 	return ((const char *)sqlite3_column_text(st->stmt, col));
 }
 
+static const void *
+store_sqlite_column_blob(struct store_stmt *st, int col, size_t *len)
+{
+	const void	*p;
+	int		 n;
+
+	/* The pointer first: it may convert the value, changing its size. */
+	p = sqlite3_column_blob(st->stmt, col);
+	n = sqlite3_column_bytes(st->stmt, col);
+	if (p == NULL || n <= 0) {
+		*len = 0;
+		return (NULL);
+	}
+	*len = (size_t)n;
+	return (p);
+}
+
 /*
  * Bindings are cleared too: values are bound without copying, and the
  * records they point into may be freed before the next run.
@@ -414,6 +443,7 @@ const struct store_backend store_sqlite_backend = {
 	.begin = store_sqlite_begin,
 	.commit = store_sqlite_commit,
 	.rollback = store_sqlite_rollback,
+	.set_durable = store_sqlite_set_durable,
 	.prepare = store_sqlite_prepare,
 	.bind_int64 = store_sqlite_bind_int64,
 	.bind_double = store_sqlite_bind_double,
@@ -425,6 +455,7 @@ const struct store_backend store_sqlite_backend = {
 	.column_int64 = store_sqlite_column_int64,
 	.column_double = store_sqlite_column_double,
 	.column_text = store_sqlite_column_text,
+	.column_blob = store_sqlite_column_blob,
 	.reset = store_sqlite_reset,
 	.finalize = store_sqlite_finalize,
 	.stmt_errmsg = store_sqlite_stmt_errmsg,

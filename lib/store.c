@@ -4,9 +4,10 @@
  * accept ($n placeholders, ON CONFLICT ... DO UPDATE, RETURNING, IS NOT
  * DISTINCT FROM); a backend (store-backend.h) only moves values in and
  * out. This file opens and migrates the database, runs transactions and
- * savepoint units, and writes masters, builders and the importer's file
- * states; builds are written by store-build.c, changes, buildsets and
- * build requests by store-history.c.
+ * savepoint units, and writes masters and builders; builds are written by
+ * store-build.c, changes, buildsets and build requests by store-history.c,
+ * the live path's rows and both sources' bookkeeping (the importer's file
+ * states, the listener's sequence numbers and live logs) by store-live.c.
  *
  * Statements are prepared on first use and kept for the life of the
  * connection: the importer stores thousands of builds a second, each a few
@@ -77,24 +78,46 @@ static const struct store_sql_def {
 	    "origin = $11, updated_at = $12 "
 	    "WHERE id = $13 AND builder_id = $1 AND number = $2 "
 	    "AND started_at IS NOT DISTINCT FROM $3" },
-	/* Their logs go with them (ON DELETE CASCADE). */
-	[STORE_SQL_STEPS_DELETE] = { "steps", "delete",
-	    "DELETE FROM steps WHERE build_id = $1" },
+	/*
+	 * Steps and logs are upserted in place, so that their ids stay (the
+	 * live path's rows point at logs); the ones beyond the record's are
+	 * then deleted, a step's logs with it (ON DELETE CASCADE).
+	 */
+	[STORE_SQL_STEP_UPSERT] = { "steps", "upsert",
+	    "INSERT INTO steps (build_id, number, name, started_at, "
+	    "finished_at, results, text, text2, urls, statistics, hidden, "
+	    "skipped) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+	    "ON CONFLICT (build_id, number) DO UPDATE SET "
+	    "name = excluded.name, started_at = excluded.started_at, "
+	    "finished_at = excluded.finished_at, results = excluded.results, "
+	    "text = excluded.text, text2 = excluded.text2, "
+	    "urls = excluded.urls, statistics = excluded.statistics, "
+	    "hidden = excluded.hidden, skipped = excluded.skipped" },
+	[STORE_SQL_STEP_ID] = { "steps", "select",
+	    "SELECT id FROM steps WHERE build_id = $1 AND number = $2" },
+	[STORE_SQL_STEPS_DELETE_FROM] = { "steps", "delete",
+	    "DELETE FROM steps WHERE build_id = $1 AND number >= $2" },
 	/*
 	 * Children find their parent by (build, number) rather than through
 	 * RETURNING: SQLite builds a temporary table for every RETURNING run,
 	 * which costs more than the index lookup.
 	 */
-	[STORE_SQL_STEP_INSERT] = { "steps", "insert",
-	    "INSERT INTO steps (build_id, number, name, started_at, "
-	    "finished_at, results, text, text2, urls, statistics, hidden, "
-	    "skipped) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" },
-	[STORE_SQL_LOG_INSERT] = { "logs", "insert",
+	[STORE_SQL_LOG_UPSERT] = { "logs", "upsert",
 	    "INSERT INTO logs (step_id, number, name, filename, kind, state, "
 	    "store_key, stored_bytes, text_bytes, lines, complete) "
 	    "VALUES ((SELECT id FROM steps WHERE build_id = $1 AND "
-	    "number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" },
+	    "number = $2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+	    "ON CONFLICT (step_id, number) DO UPDATE SET "
+	    "name = excluded.name, filename = excluded.filename, "
+	    "kind = excluded.kind, state = excluded.state, "
+	    "store_key = excluded.store_key, "
+	    "stored_bytes = excluded.stored_bytes, "
+	    "text_bytes = excluded.text_bytes, lines = excluded.lines, "
+	    "complete = excluded.complete" },
+	[STORE_SQL_LOGS_DELETE_FROM] = { "logs", "delete",
+	    "DELETE FROM logs WHERE step_id = (SELECT id FROM steps "
+	    "WHERE build_id = $1 AND number = $2) AND number >= $3" },
 	[STORE_SQL_LOG_GET] = { "logs", "select",
 	    "SELECT l.state, l.store_key, l.stored_bytes, l.text_bytes, "
 	    "l.lines, l.complete FROM logs l JOIN steps s ON s.id = l.step_id "
@@ -103,6 +126,14 @@ static const struct store_sql_def {
 	[STORE_SQL_LOG_BY_ID] = { "logs", "select",
 	    "SELECT state, store_key, stored_bytes, text_bytes, lines, "
 	    "complete, name, filename, kind FROM logs WHERE id = $1" },
+	[STORE_SQL_LOG_FIND] = { "logs", "find",
+	    "SELECT l.id FROM logs l JOIN steps s ON s.id = l.step_id "
+	    "WHERE s.build_id = $1 AND s.number = $2 AND l.number = $3" },
+	/* RETURNING tells a missing log from an update. */
+	[STORE_SQL_LOG_UPDATE] = { "logs", "update",
+	    "UPDATE logs SET state = $2, store_key = $3, stored_bytes = $4, "
+	    "text_bytes = $5, lines = $6, complete = $7 WHERE id = $1 "
+	    "RETURNING id" },
 	[STORE_SQL_BUILD_PROPS_DELETE] = { "build_properties", "delete",
 	    "DELETE FROM build_properties WHERE build_id = $1" },
 	/* A repeated name keeps the last value, as a Python dict would. */
@@ -224,6 +255,40 @@ static const struct store_sql_def {
 	    "size = excluded.size, mtime = excluded.mtime, "
 	    "digest = excluded.digest, build_id = excluded.build_id, "
 	    "imported_at = excluded.imported_at" },
+	[STORE_SQL_LIVE_LOG_GET] = { "live_logs", "select",
+	    "SELECT store_size, channel, run_bytes, pending FROM live_logs "
+	    "WHERE log_id = $1" },
+	[STORE_SQL_LIVE_LOG_PUT] = { "live_logs", "upsert",
+	    "INSERT INTO live_logs (log_id, store_size, channel, run_bytes, "
+	    "pending) VALUES ($1, $2, $3, $4, $5) "
+	    "ON CONFLICT (log_id) DO UPDATE SET "
+	    "store_size = excluded.store_size, channel = excluded.channel, "
+	    "run_bytes = excluded.run_bytes, pending = excluded.pending" },
+	[STORE_SQL_LIVE_LOG_DELETE] = { "live_logs", "delete",
+	    "DELETE FROM live_logs WHERE log_id = $1" },
+	[STORE_SQL_LIVE_SEQ_GET] = { "live_masters", "select",
+	    "SELECT last_seq FROM live_masters WHERE master_id = $1" },
+	[STORE_SQL_LIVE_SEQ_PUT] = { "live_masters", "upsert",
+	    "INSERT INTO live_masters (master_id, last_seq, updated_at) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (master_id) DO UPDATE SET "
+	    "last_seq = excluded.last_seq, updated_at = excluded.updated_at" },
+	[STORE_SQL_BUILDER_STATE] = { "builders", "update state",
+	    "UPDATE builders SET state = $2, state_at = $3, updated_at = $4 "
+	    "WHERE id = $1 RETURNING id" },
+	/*
+	 * A NULL $3 to $6 keeps the stored value (a new row: not connected,
+	 * not paused, times unknown), so one statement serves every event.
+	 */
+	[STORE_SQL_SLAVE_UPSERT] = { "slaves", "upsert",
+	    "INSERT INTO slaves (master_id, name, connected, paused, "
+	    "connected_at, disconnected_at, origin, updated_at) "
+	    "VALUES ($1, $2, COALESCE($3, 0), COALESCE($4, 0), $5, $6, $7, "
+	    "$8) ON CONFLICT (master_id, name) DO UPDATE SET "
+	    "connected = COALESCE($3, slaves.connected), "
+	    "paused = COALESCE($4, slaves.paused), "
+	    "connected_at = COALESCE($5, slaves.connected_at), "
+	    "disconnected_at = COALESCE($6, slaves.disconnected_at), "
+	    "origin = excluded.origin, updated_at = excluded.updated_at" },
 };
 
 double
@@ -379,7 +444,7 @@ store_bind_result(struct store *s, struct store_stmt *st, int idx, int r)
 }
 
 /* Binds an id, or NULL for ids <= 0 (row ids start at 1). */
-static void
+void
 store_bind_id(struct store *s, struct store_stmt *st, int idx, int64_t id)
 {
 	if (id <= 0)
@@ -416,7 +481,10 @@ store_property(struct store *s, enum store_sql q, int64_t parent,
 	return (store_run(s, q, NULL, NULL, cause));
 }
 
-/* Inserts the two ids of a link with the statement q. */
+/*
+ * Runs the two-parameter statement q: a link's insert (two ids), or a
+ * delete by parent id and number.
+ */
 int
 store_link(struct store *s, enum store_sql q, int64_t a, int64_t b,
     char **cause)
@@ -666,6 +734,26 @@ store_schema_version(struct store *s)
 	return (s->version);
 }
 
+/* SQLite refuses to change it inside a transaction; so does the store. */
+int
+store_set_durable(struct store *s, int on, char **cause)
+{
+	char	*error;
+
+	if (s->in_tx) {
+		xasprintf(cause, "store: durable commits cannot be %s inside "
+		    "a transaction", on ? "set" : "cleared");
+		return (-1);
+	}
+	if (s->be->set_durable(s->conn, on, &error) != 0) {
+		xasprintf(cause, "store: %s durable commits: %s",
+		    on ? "setting" : "clearing", error);
+		free(error);
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * For a call made outside a transaction, opens one of its own: *own says
  * whether store_leave must end it.
@@ -779,69 +867,5 @@ store_builder(struct store *s, int64_t master_id,
 	if (store_enter(s, &own, cause) != 0)
 		return (-1);
 	error = store_builder1(s, master_id, b, o, id, cause);
-	return (store_leave(s, own, error, cause));
-}
-
-int
-store_file_get(struct store *s, int64_t master_id, const char *path,
-    struct store_file_state *fs, int *found, char **cause)
-{
-	struct store_stmt	*st;
-	const char		*digest;
-	int			 row, error = 0;
-
-	if ((st = store_stmt(s, STORE_SQL_FILE_GET, cause)) == NULL)
-		return (-1);
-	store_bind_int(s, st, 1, master_id);
-	store_bind_text(s, st, 2, path);
-	if (store_fetch(s, STORE_SQL_FILE_GET, &row, cause) != 0)
-		return (-1);
-	*found = row;
-	if (!row)
-		return (0);
-
-	memset(fs, 0, sizeof *fs);
-	fs->size = s->be->column_int64(st, 0);
-	fs->mtime_ns = s->be->column_int64(st, 1);
-	if ((digest = s->be->column_text(st, 2)) != NULL) {
-		if (strlen(digest) >= sizeof fs->digest) {
-			xasprintf(cause, "store: import_files: %s: digest too "
-			    "long", path);
-			error = -1;
-		} else
-			memcpy(fs->digest, digest, strlen(digest) + 1);
-	}
-	if (!s->be->column_is_null(st, 3))
-		fs->build_id = s->be->column_int64(st, 3);
-	s->be->reset(st);
-	return (error);
-}
-
-int
-store_file_put(struct store *s, int64_t master_id, const char *path,
-    const struct store_file_state *fs, char **cause)
-{
-	struct store_stmt	*st;
-	int			 own, error;
-
-	if (memchr(fs->digest, '\0', sizeof fs->digest) == NULL) {
-		xasprintf(cause, "store: import_files: %s: digest not "
-		    "terminated", path);
-		return (-1);
-	}
-	if (store_enter(s, &own, cause) != 0)
-		return (-1);
-	error = -1;
-	if ((st = store_stmt(s, STORE_SQL_FILE_PUT, cause)) != NULL) {
-		store_bind_int(s, st, 1, master_id);
-		store_bind_text(s, st, 2, path);
-		store_bind_int(s, st, 3, fs->size);
-		store_bind_int(s, st, 4, fs->mtime_ns);
-		store_bind_text(s, st, 5, fs->digest[0] != '\0' ? fs->digest :
-		    NULL);
-		store_bind_id(s, st, 6, fs->build_id);
-		s->be->bind_double(st, 7, store_now());
-		error = store_run(s, STORE_SQL_FILE_PUT, NULL, NULL, cause);
-	}
 	return (store_leave(s, own, error, cause));
 }

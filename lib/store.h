@@ -59,6 +59,7 @@ int		 store_schema_version(struct store *);
  * on non-zero: a commit returns only once it is on disk (SQLite:
  * synchronous=FULL; the default NORMAL survives a crash of the process but
  * not of the machine). For a listener that acknowledges after commit.
+ * Refused inside a transaction.
  */
 int		 store_set_durable(struct store *, int on, char **cause) WUR;
 
@@ -82,8 +83,10 @@ int		 store_builder(struct store *, int64_t master_id,
  * Upserts a whole build. Its identity is (builder, number, started_at),
  * where an unknown started_at matches only an unknown started_at. The
  * build row keeps its id and its links to build requests; its columns are
- * overwritten, and its steps, logs, properties, sourcestamps and change
- * links are replaced by the record's (step and log ids change). Changes are
+ * overwritten; its steps (numbered by position) and their logs are upserted
+ * in place as by store_step, keeping their ids, and those beyond the
+ * record's are deleted; its properties, sourcestamps and change links are
+ * replaced by the record's. Changes are
  * upserted as by store_change. Meant to run in the caller's transaction,
  * one per build. *build_id gets the build's row id.
  */

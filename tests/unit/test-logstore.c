@@ -1,8 +1,8 @@
 /*
  * test-logstore.c: keys, writing, committing, appending and reading back
  * logs stored as files under a temporary directory, and the errors a
- * damaged or missing log gives; main() runs these and the packed-log tests
- * of test-logstore-pack.c.
+ * damaged or missing log gives; main() runs these, the packed-log tests
+ * of test-logstore-pack.c and the live-log tests of test-logstore-live.c.
  */
 #include "config.h"
 
@@ -460,7 +460,7 @@ test_damage(struct logstore *ls, const char *dir)
 {
 	struct buf	 b;
 	char		 text[50000], *cause = NULL;
-	int64_t		 size, cuts[5];
+	int64_t		 size, cuts[4];
 	size_t		 i;
 	int		 r;
 
@@ -469,11 +469,10 @@ test_damage(struct logstore *ls, const char *dir)
 	if (ls_put_log(ls, "ee/whole", text, sizeof text) != 0)
 		fatalx("cannot write ee/whole");
 	size = ls_stored_size(ls, "ee/whole");
-	cuts[0] = 0;
-	cuts[1] = 1;
-	cuts[2] = size / 2;
-	cuts[3] = size - 1;
-	cuts[4] = size - 4;
+	cuts[0] = 1;
+	cuts[1] = size / 2;
+	cuts[2] = size - 1;
+	cuts[3] = size - 4;
 	for (i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
 		if (ls_put_log(ls, "ee/cut", text, sizeof text) != 0)
 			fatalx("cannot write ee/cut");
@@ -487,6 +486,16 @@ test_damage(struct logstore *ls, const char *dir)
 		free(cause);
 		cause = NULL;
 	}
+
+	/* No frame at all is an empty log (a live log before its text). */
+	if (ls_put_log(ls, "ee/cut", text, sizeof text) != 0)
+		fatalx("cannot write ee/cut");
+	damage(dir, "ee/cut", 0);
+	r = ls_read_log(ls, "ee/cut", 4096, &b, &cause);
+	ok(r == 0 && b.len == 0, "cut to 0 bytes: an empty log");
+	buf_free(&b);
+	free(cause);
+	cause = NULL;
 
 	if (ls_put_log(ls, "ee/flip", text, sizeof text) != 0)
 		fatalx("cannot write ee/flip");
@@ -696,6 +705,7 @@ main(void)
 	test_packed_round_trip(ls, dir);
 	test_packed_abort(ls, dir);
 	test_packed_tiny(ls, dir);
+	test_append_at(ls, dir);
 	logstore_close(ls);
 	free(dir);
 	test_packed_rotation(tmp);

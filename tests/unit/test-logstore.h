@@ -1,5 +1,5 @@
 /*
- * test-logstore.h: what the two files of the test-logstore program share.
+ * test-logstore.h: what the files of the test-logstore program share.
  * The helpers carry an ls_ prefix: they are exported within this one test
  * program only and must not be taken for a module of lib/.
  */
@@ -36,5 +36,8 @@ void	 test_packed_rotation(const char *);
 void	 test_packed_two_stores(const char *);
 void	 test_packed_damage(const char *);
 void	 test_packed_reopen(const char *);
+
+/* test-logstore-live.c: logstore_append_at. */
+void	 test_append_at(struct logstore *, const char *);
 
 #endif /* BBM_TEST_LOGSTORE_H */

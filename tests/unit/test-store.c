@@ -6,7 +6,8 @@
  * This file holds main(), the reading connection and the record builders,
  * opening and the schema, masters and builders, builds, transactions and
  * errors; test-store-history.c holds changes, buildsets, build requests
- * and their links to builds, import file state and log lookups.
+ * and their links to builds, import file state and log lookups;
+ * test-store-live.c the live path of schema version 2.
  */
 #include "config.h"
 
@@ -27,7 +28,7 @@ static char	 test_dir[] = "/tmp/bbm-test-store-XXXXXX";
 static sqlite3	*test_db;	/* the reading connection */
 
 /* Path of a file in the temporary directory (static buffer). */
-static const char *
+const char *
 test_path(const char *name)
 {
 	static char	 path[256];
@@ -223,7 +224,7 @@ test_store_build(struct store *s, int64_t master, int64_t builder,
 	return (id);
 }
 
-static struct store *
+struct store *
 test_open(const char *name)
 {
 	struct store	*s;
@@ -248,7 +249,8 @@ test_schema(void)
 		"build_properties", "sourcestamps", "changes", "change_files",
 		"change_properties", "build_changes", "sourcestamp_changes",
 		"buildsets", "buildset_properties", "buildrequests",
-		"build_requests", "import_files",
+		"build_requests", "import_files", "slaves", "live_masters",
+		"live_logs",
 	};
 	struct store	*s;
 	char		*cause = NULL, *name;
@@ -257,19 +259,22 @@ test_schema(void)
 	FILE		*f;
 
 	s = test_open("schema.db");
-	is_int(store_schema_version(s), 1, "new database is at version 1");
+	is_int(store_schema_version(s), 2, "new database is at version 2");
 	store_close(s);
 
 	if (sqlite3_open(test_path("schema.db"), &test_db) != SQLITE_OK) {
 		printf("Bail out! sqlite3_open\n");
 		exit(1);
 	}
-	is_int(test_q_int("SELECT count(*) FROM schema_version"), 1,
-	    "one schema_version row");
-	is_int(test_q_int("SELECT version FROM schema_version"), 1,
-	    "schema_version says 1");
-	ok(test_q_int("SELECT applied_at > 1500000000 FROM schema_version") ==
-	    1, "applied_at is an epoch time");
+	is_int(test_q_int("SELECT count(*) FROM schema_version"), 2,
+	    "one schema_version row per migration");
+	is_int(test_q_int("SELECT max(version) FROM schema_version"), 2,
+	    "schema_version says 2");
+	is_int(test_q_int("SELECT count(*) FROM pragma_table_info('builders') "
+	    "WHERE name = 'state' OR name = 'state_at'"), 2,
+	    "builders has state and state_at");
+	ok(test_q_int("SELECT min(applied_at > 1500000000) FROM "
+	    "schema_version") == 1, "applied_at is an epoch time");
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		is_int(test_q_int("SELECT count(*) FROM sqlite_master WHERE "
 		    "type = 'table' AND name = '%s'", tables[i]), 1,
@@ -293,16 +298,16 @@ test_schema(void)
 	    "SELECT name FROM result_codes WHERE code = 6");
 
 	s = test_open("schema.db");
-	is_int(store_schema_version(s), 1, "reopen: still version 1");
+	is_int(store_schema_version(s), 2, "reopen: still version 2");
 	store_close(s);
-	is_int(test_q_int("SELECT count(*) FROM schema_version"), 1,
+	is_int(test_q_int("SELECT count(*) FROM schema_version"), 2,
 	    "reopen adds no schema_version row");
 
 	/* A database from a newer bbmirror is refused, not downgraded. */
-	sqlite3_exec(test_db, "INSERT INTO schema_version VALUES (2, 0)",
+	sqlite3_exec(test_db, "INSERT INTO schema_version VALUES (3, 0)",
 	    NULL, NULL, NULL);
 	s = store_open(test_path("schema.db"), &cause);
-	ok(s == NULL, "schema version 2 is refused");
+	ok(s == NULL, "schema version 3 is refused");
 	ok(cause != NULL && strstr(cause, "newer") != NULL,
 	    "refusal says the schema is newer");
 	tap_diag("%s", cause != NULL ? cause : "(no cause)");
@@ -645,8 +650,8 @@ test_errors(struct store *s, int64_t master, int64_t builder)
 	rc = store_build(s, master, builder, &b, BBM_ORIGIN_IMPORT, &id,
 	    &cause);
 	ok(rc == -1 && cause != NULL && strstr(cause, "steps") != NULL &&
-	    strstr(cause, "UNIQUE") != NULL,
-	    "two steps numbered 0: the error names steps and the constraint");
+	    strstr(cause, "numbered by position") != NULL,
+	    "two steps numbered 0: the error names steps and the rule");
 	tap_diag("%s", cause != NULL ? cause : "(no cause)");
 	free(cause);
 	cause = NULL;
@@ -684,10 +689,12 @@ main(void)
 	test_changes(s, master);
 	test_requests(s, master, builder);
 	test_files_logs(s, master, builder);
+	test_live(s, master, builder);
 	test_rollback(s, master, builder);
 	test_errors(s, master, builder);
 	store_close(s);
 	sqlite3_close(test_db);
+	test_live_files();
 
 	xasprintf(&cmd, "rm -rf '%s'", test_dir);
 	if (system(cmd) != 0)

@@ -1,9 +1,11 @@
 /*
- * test-store.h: declarations shared by the two files of the test-store
+ * test-store.h: declarations shared by the files of the test-store
  * program: test-store.c (main, the reading connection, the record
- * builders, schema, masters and builders, builds, transactions, errors)
- * and test-store-history.c (changes, buildsets, build requests, import
- * file state, log lookups).
+ * builders, schema, masters and builders, builds, transactions, errors),
+ * test-store-history.c (changes, buildsets, build requests, import file
+ * state, log lookups) and test-store-live.c (the live path: stable step
+ * and log ids, live bookkeeping, builder states, slaves, durability, the
+ * migration from version 1).
  */
 #ifndef BBM_TEST_STORE_H
 #define BBM_TEST_STORE_H
@@ -22,6 +24,12 @@
  * or NULL.
  */
 int64_t	 test_q_int(const char *, ...) PRINTFLIKE(1, 2);
+/*
+ * test-store.c: the path of a file in the test's temporary directory (a
+ * static buffer), and a store opened on one (bails out on failure).
+ */
+const char	*test_path(const char *);
+struct store	*test_open(const char *);
 char	*test_q_text(const char *, ...) PRINTFLIKE(1, 2);
 
 /* Checks the text a query gives; name labels the test point. */
@@ -51,5 +59,12 @@ int64_t	 test_store_build(struct store *, int64_t, int64_t,
 void	 test_changes(struct store *, int64_t);
 void	 test_requests(struct store *, int64_t, int64_t);
 void	 test_files_logs(struct store *, int64_t, int64_t);
+
+/*
+ * test-store-live.c: test_live uses the main store and reading connection;
+ * test_live_files opens files of its own.
+ */
+void	 test_live(struct store *, int64_t, int64_t);
+void	 test_live_files(void);
 
 #endif /* BBM_TEST_STORE_H */
