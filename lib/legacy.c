@@ -153,8 +153,8 @@ legacy_properties(struct legacy_ctx *ctx, const struct pickle_value *v,
 	for (i = 0; i < d->u.dict.len && !ctx->over; i++) {
 		val = d->u.dict.vals[i];
 		src = NULL;
-		if (!plain && val != NULL && val->type == PICKLE_TUPLE &&
-		    val->u.seq.len == 2) {
+		/* (value, source); a list when it came over the wire. */
+		if (!plain && legacy_is_seq(val) && val->u.seq.len == 2) {
 			src = val->u.seq.items[1];
 			val = val->u.seq.items[0];
 		}
@@ -654,7 +654,7 @@ legacy_build_buildername(struct legacy_ctx *ctx,
 	else {
 		v = pickle_dict_get(pickle_attr(props, "properties"),
 		    "buildername");
-		if (v != NULL && v->type == PICKLE_TUPLE && v->u.seq.len == 2)
+		if (legacy_is_seq(v) && v->u.seq.len == 2)
 			v = v->u.seq.items[0];
 		else
 			v = NULL;
@@ -718,6 +718,55 @@ legacy_build(const struct pickle_value *root, struct bbm_build *out,
 		record_build_free(out);
 		xasprintf(cause, "build %" PRId64 " expands beyond %zu bytes",
 		    num->u.i, LEGACY_MAX_EXPANSION);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+legacy_step_record(const struct pickle_value *v, size_t index,
+    struct bbm_step *out, char **cause)
+{
+	struct legacy_ctx	 ctx;
+	char			 what[256];
+
+	memset(out, 0, sizeof *out);
+	memset(&ctx, 0, sizeof ctx);
+	if (!legacy_is_status_class(v, "BuildStepStatus")) {
+		legacy_describe(v, what, sizeof what);
+		xasprintf(cause, "not a BuildStepStatus: %s", what);
+		return (-1);
+	}
+	legacy_step(&ctx, v, index, out);
+	if (ctx.over) {
+		record_step_free(out);
+		xasprintf(cause, "step %zu expands beyond %zu bytes", index,
+		    LEGACY_MAX_EXPANSION);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+legacy_log_record(const struct pickle_value *v, struct bbm_log *out,
+    char **cause)
+{
+	struct legacy_ctx	 ctx;
+	char			 what[256];
+
+	memset(out, 0, sizeof *out);
+	memset(&ctx, 0, sizeof ctx);
+	if (!legacy_is_status_class(v, "LogFile") &&
+	    !legacy_is_status_class(v, "HTMLLogFile")) {
+		legacy_describe(v, what, sizeof what);
+		xasprintf(cause, "not a LogFile: %s", what);
+		return (-1);
+	}
+	legacy_log(&ctx, v, out);
+	if (ctx.over) {
+		record_log_free(out);
+		xasprintf(cause, "log expands beyond %zu bytes",
+		    LEGACY_MAX_EXPANSION);
 		return (-1);
 	}
 	return (0);
