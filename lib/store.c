@@ -289,6 +289,16 @@ static const struct store_sql_def {
 	    "connected_at = COALESCE($5, slaves.connected_at), "
 	    "disconnected_at = COALESCE($6, slaves.disconnected_at), "
 	    "origin = excluded.origin, updated_at = excluded.updated_at" },
+	/*
+	 * Units are prepared like the rest: a savepoint per live event run
+	 * through exec() was 12% of the listener's instructions (parsing).
+	 */
+	[STORE_SQL_UNIT_BEGIN] = { "savepoint", "begin",
+	    "SAVEPOINT bbm_unit" },
+	[STORE_SQL_UNIT_END] = { "savepoint", "release",
+	    "RELEASE SAVEPOINT bbm_unit" },
+	[STORE_SQL_UNIT_ABORT] = { "savepoint", "rollback",
+	    "ROLLBACK TO SAVEPOINT bbm_unit" },
 };
 
 double
@@ -687,45 +697,37 @@ store_rollback(struct store *s)
 int
 store_unit_begin(struct store *s, char **cause)
 {
-	char	*error;
-
 	if (!s->in_tx) {
 		xasprintf(cause, "store: savepoint: no transaction is open");
 		return (-1);
 	}
-	if (s->be->exec(s->conn, "SAVEPOINT bbm_unit", &error) != 0) {
-		xasprintf(cause, "store: savepoint: %s", error);
-		free(error);
+	if (store_stmt(s, STORE_SQL_UNIT_BEGIN, cause) == NULL)
 		return (-1);
-	}
-	return (0);
+	return (store_run(s, STORE_SQL_UNIT_BEGIN, NULL, NULL, cause));
 }
 
 int
 store_unit_end(struct store *s, char **cause)
 {
-	char	*error;
-
-	if (s->be->exec(s->conn, "RELEASE SAVEPOINT bbm_unit", &error) != 0) {
-		xasprintf(cause, "store: release savepoint: %s", error);
-		free(error);
+	if (store_stmt(s, STORE_SQL_UNIT_END, cause) == NULL)
 		return (-1);
-	}
-	return (0);
+	return (store_run(s, STORE_SQL_UNIT_END, NULL, NULL, cause));
 }
 
 int
 store_unit_abort(struct store *s)
 {
-	char	*error;
+	char	*cause = NULL;
+	int	 error;
 
 	store_change_cache_clear(s);
-	if (s->be->exec(s->conn, "ROLLBACK TO SAVEPOINT bbm_unit; "
-	    "RELEASE SAVEPOINT bbm_unit", &error) != 0) {
-		free(error);
-		return (-1);
-	}
-	return (0);
+	error = -1;
+	if (store_stmt(s, STORE_SQL_UNIT_ABORT, &cause) != NULL &&
+	    store_stmt(s, STORE_SQL_UNIT_END, &cause) != NULL &&
+	    store_run(s, STORE_SQL_UNIT_ABORT, NULL, NULL, &cause) == 0)
+		error = store_run(s, STORE_SQL_UNIT_END, NULL, NULL, &cause);
+	free(cause);
+	return (error);
 }
 
 int
