@@ -1,8 +1,10 @@
 #!/bin/sh
 # Crash safety of bbmirrord: a recording of about 100 000 events is
 # replayed into a daemon that is killed with SIGKILL at a random moment,
-# CRASH_ROUNDS (20) times over the same database, each restart resuming
-# from what the daemon had committed; a last replay then runs to the end.
+# CRASH_ROUNDS (20) times over the same database (--sync full and normal
+# in turn: both promise to survive the death of the process), each restart
+# resuming from what the daemon had committed, and no acknowledged event
+# may be missing after a kill; a last replay then runs to the end.
 # The database and the logs must then be exactly those of the same
 # recording replayed into a daemon never disturbed: every table's rows,
 # compared by content rather than by row id (tests/integration/dump-db.py),
@@ -98,11 +100,11 @@ ok $? "reference replay: $(tail -n 1 "$T_TMP/ref.out")"
 stop_daemon ref
 is "$dst" 0 "reference daemon exits 0 on SIGTERM"
 
-# The rounds. Odd rounds replay as fast as the daemon takes it (big
-# batches under way when the kill comes), even ones paced so that the
-# recording would take about 20 rounds to get through.
-RATE=$((EVENTS / 20))
-[ "$RATE" -ge 100 ] || RATE=100
+# The rounds. Each one paces the replay so that, whatever the daemon's
+# speed, the kill comes in the middle of the recording: about 1/ROUNDS of
+# it is due before the kill, so a short round sends at a high rate (big
+# batches under way, or the daemon's full speed) and a long one slowly,
+# and over the rounds the kills spread over the whole recording.
 "$PYTHON3" -c 'import random, sys
 r = random.Random(int(sys.argv[1]))
 for i in range(int(sys.argv[2])):
@@ -111,19 +113,16 @@ round=0
 prev=0
 while read -r ms; do
 	round=$((round + 1))
-	if [ $((round % 2)) -eq 1 ]; then
-		pace=
-		how="full speed"
-	else
-		pace="--rate $RATE"
-		how="$RATE events/s"
-	fi
-	if ! start_daemon crash; then
+	rate=$((EVENTS * 1000 / (ROUNDS * ms)))
+	[ "$rate" -ge 100 ] || rate=100
+	# --sync normal promises to survive a crash of the process as well.
+	sync=full
+	[ $((round % 2)) -eq 1 ] || sync=normal
+	if ! start_daemon crash --sync $sync; then
 		ok 1 "round $round: daemon started"
 		break
 	fi
-	# shellcheck disable=SC2086
-	"$REPLAY" --socket "$T_TMP/crash.sock" $pace "$REC" \
+	"$REPLAY" --socket "$T_TMP/crash.sock" --rate "$rate" "$REC" \
 	    >"$T_TMP/round.out" 2>&1 </dev/null &
 	rpid=$!
 	PIDS="$PIDS $rpid"
@@ -139,7 +138,8 @@ while read -r ms; do
 	# so when it fails, and in its summary when it got to the end).
 	acked=$(sed -n 's/.*acknowledged up to \([0-9][0-9]*\).*/\1/p' \
 	    "$T_TMP/round.out" | tail -n 1)
-	echo "# round $round: $how, killed after ${ms} ms; replay status $rst," \
+	echo "# round $round: --sync $sync, $rate events/s, killed after ${ms} ms;" \
+	    "replay status $rst," \
 	    "acked ${acked:-none}; committed seq $seq of $EVENTS"
 	is "$integ" "ok" "round $round: database intact after SIGKILL"
 	case $seq in
@@ -191,6 +191,18 @@ cmp -s "$T_TMP/ref.dump" "$T_TMP/crash.dump"
 ok $? "every table and every log's bytes identical ($(wc -l <"$T_TMP/ref.dump") rows)"
 diff "$T_TMP/ref.dump" "$T_TMP/crash.dump" | head -n 10 | cut -c1-400 |
     sed 's/^/#   /'
+# Every log file in the store belongs to a row: a log the killed daemon
+# had written but not committed is rewritten under the same key when its
+# events come again, so the crashed store has the reference's files.
+# Temporary files (never named *.zst) a kill interrupted are only counted.
+nref=$(find "$T_TMP/ref.logstore" -type f -name '*.zst' | wc -l)
+ncr=$(find "$T_TMP/crash.logstore" -type f -name '*.zst' | wc -l)
+is "$ncr" "$nref" "as many log files in the store as the reference"
+ntmp=$(find "$T_TMP/crash.logstore" -type f ! -name '*.zst' ! -name '*.pack' |
+    wc -l)
+echo "# other files left in the crashed log store: $ntmp"
+find "$T_TMP/crash.logstore" -type f ! -name '*.zst' ! -name '*.pack' |
+    head -n 3 | sed "s|$T_TMP/||;s/^/#   /"
 if grep -q -i -e 'sanitizer' -e 'runtime error' "$T_TMP/crash.log" \
     "$T_TMP/ref.log"; then
 	ok 1 "no sanitizer report in the daemons' logs"
