@@ -22,7 +22,9 @@
  * array [module (str), class name (str), state], where state is what the
  * pickler would save (__getstate__() or __dict__), and a class or function
  * as ext PROTOCOL_EXT_GLOBAL holding [module, name]. Anything else is sent
- * as the str of its repr(). A value that refers back to one of its
+ * as the str of its repr(); sets are sorted; a BuilderStatus is sent as
+ * its attributes minus what its __getstate__ removes (that method saves
+ * running builds as a side effect). A value that refers back to one of its
  * containers is sent as nil. Converted on arrival into the pickle tree of
  * pickle.h, these go through the same normaliser (legacy.h) as the build
  * pickles, so a build seen live and the same build imported from its
@@ -97,7 +99,9 @@
  *                       more (bool, optional: the text continues in the
  *                       next logChunk, the same master call split at
  *                       PROTOCOL_CHUNK_SPLIT)
- *   logFinished         ..., step, log, status
+ *   logFinished         ..., step, log, status (an HTMLLogFile without
+ *                       html in its state, 0.8.9+, has its file's chunks
+ *                       sent as logChunk on channel 1 just before)
  *   requestSubmitted    request: map {brid (int or nil), builder (str),
  *                       submitted_at (float or nil), bsid (int or nil)}
  *   requestCancelled    builder, request (same map)
