@@ -49,4 +49,9 @@ void	 legacy_strv_from(struct legacy_ctx *, struct legacy_strv *,
 char	*legacy_strings_json(struct legacy_ctx *,
 	     const struct pickle_value *);
 
+/* legacy.c: shared with legacy-builder.c */
+int	 legacy_is_status_class(const struct pickle_value *, const char *);
+int	 legacy_change_fill(struct legacy_ctx *, const struct pickle_value *,
+	     struct bbm_change *, char **);
+
 #endif /* BBM_LEGACY_INT_H */
