@@ -172,6 +172,25 @@ event_get(struct event_ctx *c, const char *key, int required, int nullable,
 	return (0);
 }
 
+/* utf8_valid, ASCII first, word by word (names and most text are). */
+static int
+event_utf8(const char *p, size_t n)
+{
+	uint64_t	 w;
+	size_t		 i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+	}
+	for (; i < n; i++) {
+		if ((unsigned char)p[i] >= 0x80)
+			return (utf8_valid(p + i, n - i));
+	}
+	return (1);
+}
+
 /* A non-empty str (a copy in *out; NULL when absent and optional). */
 static int
 event_str(struct event_ctx *c, const char *key, int required, char **out)
@@ -185,7 +204,7 @@ event_str(struct event_ctx *c, const char *key, int required, char **out)
 		return (event_fail(c, key, "expected a %sstr, got %s",
 		    required ? "non-empty " : "", o->type ==
 		    MSGPACK_OBJECT_STR ? "\"\"" : event_type_word(o)));
-	if (!utf8_valid(o->via.str.ptr, o->via.str.size))
+	if (!event_utf8(o->via.str.ptr, o->via.str.size))
 		return (event_fail(c, key, "not valid UTF-8"));
 	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 		return (event_fail(c, key, "contains a NUL byte"));
@@ -272,18 +291,27 @@ event_typed(struct event_ctx *c, const char *key, msgpack_object_type type,
 	return (0);
 }
 
-/* The pickle tree of a status object (caller frees), NULL on error. */
+/*
+ * The pickle tree of a status object (caller frees), NULL on error. The
+ * tree is named by its key; a message gets the event's name in front only
+ * when there is one ("event 12 (stepStarted): key \"status\": ...").
+ */
 static struct pickle *
 event_pickle(struct event_ctx *c, const char *key, const msgpack_object *o)
 {
 	struct pickle	*doc;
-	char		*name;
+	char		*why = NULL;
+	size_t		 n = strlen(key);
 
-	xasprintf(&name, "event %" PRIu64 " (%s): key \"%s\"", c->msg->seq,
-	    c->ev->name, key);
-	doc = pickle_from_msgpack(o, name, &event_limits, c->cause);
-	free(name);
-	return (doc);
+	doc = pickle_from_msgpack(o, key, &event_limits, &why);
+	if (doc != NULL)
+		return (doc);
+	/* why is "<key>: reason". */
+	xasprintf(c->cause, "event %" PRIu64 " (%s): key \"%s\"%s",
+	    c->msg->seq, c->ev->name, key, strncmp(why, key, n) == 0 ?
+	    why + n : why);
+	free(why);
+	return (NULL);
 }
 
 /* The status object under key, normalised by the legacy function of ev. */
@@ -481,7 +509,7 @@ event_log_chunk(struct event_ctx *c)
 		ev->chunk_text = o->via.bin.ptr;
 		ev->chunk_len = o->via.bin.size;
 	} else if (o->type == MSGPACK_OBJECT_STR) {
-		if (!utf8_valid(o->via.str.ptr, o->via.str.size))
+		if (!event_utf8(o->via.str.ptr, o->via.str.size))
 			return (event_fail(c, PROTOCOL_KEY_TEXT, "not valid "
 			    "UTF-8"));
 		ev->chunk_text = o->via.str.ptr;

@@ -29,6 +29,8 @@
 #define FRAME_MSGPACK_DEPTH	32
 /* Instance and class exts nested inside each other at most. */
 #define FRAME_EXT_DEPTH		1000
+/* Room for a frame's objects in its zone's first block, besides its bytes. */
+#define FRAME_ZONE_EXTRA	2048
 /* A payload buffer larger than this is released between frames. */
 #define FRAME_KEEP_BUFFER	((size_t)1 << 20)
 
@@ -280,6 +282,19 @@ truncated:
 
 /* --- envelopes ---------------------------------------------------------- */
 
+/* utf8_valid, ASCII first (keys and names are). */
+static int
+frame_utf8(const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)p[i] >= 0x80)
+			return (utf8_valid(p + i, n - i));
+	}
+	return (1);
+}
+
 const msgpack_object *
 frame_map_get(const msgpack_object *map, const char *key)
 {
@@ -377,7 +392,7 @@ frame_key_str(struct frame_check *c, const char *key, int required,
 	if (nonempty && n == 0)
 		return (frame_key_fail(c, key, "expected a non-empty str, "
 		    "got \"\""));
-	if (!utf8_valid(p, n))
+	if (!frame_utf8(p, n))
 		return (frame_key_fail(c, key, "not valid UTF-8"));
 	if (memchr(p, '\0', n) != NULL)
 		return (frame_key_fail(c, key, "contains a NUL byte"));
@@ -504,6 +519,7 @@ frame_parse(const char *payload, size_t len, struct frame_msg *msg,
 	struct frame_check	 c;
 	const msgpack_object	*root, *o;
 	msgpack_unpack_return	 r;
+	msgpack_zone		*zone;
 	char			*copy, *why;
 	size_t			 i, end, off = 0;
 
@@ -523,21 +539,22 @@ frame_parse(const char *payload, size_t len, struct frame_msg *msg,
 		return (-1);
 	}
 
-	/* The objects point into the bytes: the zone owns a copy. */
-	copy = xmalloc(len);
+	/*
+	 * The objects point into the bytes: the zone owns a copy, in its
+	 * first block with room for the envelope's objects (one allocation
+	 * where msgpack_unpack_next would make three and a copy a fourth).
+	 */
+	if ((zone = msgpack_zone_new(len + FRAME_ZONE_EXTRA)) == NULL ||
+	    (copy = msgpack_zone_malloc_no_align(zone, len)) == NULL)
+		fatalx("msgpack_zone_new failed");
 	memcpy(copy, payload, len);
-	r = msgpack_unpack_next(&msg->unpacked, copy, len, &off);
+	msg->unpacked.zone = zone;
+	r = msgpack_unpack(copy, len, &off, zone, &msg->unpacked.data);
 	if (r != MSGPACK_UNPACK_SUCCESS && r != MSGPACK_UNPACK_EXTRA_BYTES) {
-		free(copy);
 		xasprintf(cause, "frame: msgpack-c refused the object (%d)",
 		    (int)r);
 		return (-1);
 	}
-	if (msg->unpacked.zone == NULL &&
-	    (msg->unpacked.zone = msgpack_zone_new(256)) == NULL)
-		fatalx("msgpack_zone_new failed");
-	if (!msgpack_zone_push_finalizer(msg->unpacked.zone, free, copy))
-		fatalx("msgpack_zone_push_finalizer failed");
 	root = msg->root = &msg->unpacked.data;
 
 	if (root->type != MSGPACK_OBJECT_MAP) {
@@ -552,7 +569,7 @@ frame_parse(const char *payload, size_t len, struct frame_msg *msg,
 			    frame_type_word(o));
 			return (-1);
 		}
-		if (!utf8_valid(o->via.str.ptr, o->via.str.size)) {
+		if (!frame_utf8(o->via.str.ptr, o->via.str.size)) {
 			xasprintf(cause, "frame: key %zu is not valid UTF-8",
 			    i);
 			return (-1);

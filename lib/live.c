@@ -4,14 +4,23 @@
  * Memory holds caches of what the database says (builder and build row
  * ids, the last record seen of each step) and the state of the logs being
  * written: their counters, the master's open output run and the chunks
- * written since the last commit. Everything can be rebuilt from the
- * database (tables logs and live_logs), which a commit brings in line with
+ * not in the log store yet. Everything can be rebuilt from the database
+ * (tables steps, logs and live_logs), which a commit brings in line with
  * memory, so a failed commit simply drops the caches.
  *
+ * Steps are written behind: a step event only replaces the cached record
+ * and marks it waiting; the commit writes each waiting step once (and
+ * nothing if the record did not change), before the log rows, or an event
+ * writes it first when it needs the step's rows in the database. A record
+ * is checked as store_step would check it when it arrives, so that its
+ * write cannot fail later because of it.
+ *
  * Each event keeps an undo journal of what it changed in memory; a failed
- * event replays it backwards, so memory matches the rolled back unit.
+ * event replays it backwards, so memory matches the rolled back unit. The
+ * unit (a savepoint) is opened by the event's first write: most events
+ * (step changes, log text) write nothing until the commit.
  * This file holds batches, events, the caches of builders, builds and
- * steps and the journal; live-log.c the live logs.
+ * steps and the journal; live-log.c the live logs and step records.
  */
 #include "config.h"
 #include "live.h"
@@ -23,14 +32,8 @@
 
 #include "live-int.h"
 
-static char *
-live_strdup(const char *s)
-{
-	return (s != NULL ? xstrdup(s) : NULL);
-}
-
-/* Equal build start times; NaN (unknown) equals only NaN. */
-static int
+/* Equal times; NaN (unknown) equals only NaN. */
+int
 live_same_time(double a, double b)
 {
 	if (isnan(a) || isnan(b))
@@ -60,10 +63,23 @@ live_build_free(struct live_build *b)
 	size_t	 i;
 
 	for (i = 0; i < b->nsteps; i++)
-		live_step_free(b->steps[i]);
+		live_step_free(b->steps[i].rec);
 	free(b->steps);
 	free(b->builder);
 	free(b);
+}
+
+/* Sets whether step index of b waits to be written. */
+static void
+live_step_dirty(struct live_build *b, size_t index, int dirty)
+{
+	struct live_step	*ls = &b->steps[index];
+
+	if (ls->dirty && !dirty)
+		b->ndirty--;
+	else if (!ls->dirty && dirty)
+		b->ndirty++;
+	ls->dirty = dirty;
 }
 
 /*
@@ -116,6 +132,7 @@ live_new(struct store *s, struct logstore *ls)
 	TAILQ_INIT(&l->builders);
 	TAILQ_INIT(&l->builds);
 	TAILQ_INIT(&l->logs);
+	buf_init(&l->blob, 0);
 	return (l);
 }
 
@@ -133,6 +150,7 @@ live_free(struct live *l)
 		free(m);
 	}
 	free(l->undo);
+	buf_free(&l->blob);
 	free(l);
 }
 
@@ -210,7 +228,7 @@ live_get_stats(const struct live *l, struct live_stats *st)
 
 void
 live_undo_push(struct live *l, enum live_undo_type type, void *ptr,
-    void *old, size_t index)
+    void *old, size_t index, int flag)
 {
 	struct live_undo	*u;
 
@@ -223,6 +241,22 @@ live_undo_push(struct live *l, enum live_undo_type type, void *ptr,
 	u->ptr = ptr;
 	u->old = old;
 	u->index = index;
+	u->flag = flag;
+}
+
+/*
+ * Opens the savepoint of the event being applied, once: events that write
+ * nothing to the database (most step events and log chunks) need none.
+ */
+int
+live_unit(struct live *l, char **cause)
+{
+	if (!l->applying || l->unit)
+		return (0);
+	if (store_unit_begin(l->store, cause) != 0)
+		return (-1);
+	l->unit = 1;
+	return (0);
 }
 
 /*
@@ -271,10 +305,15 @@ live_undo_end(struct live *l, int failed)
 		case LIVE_UNDO_STEP:
 			b = u->ptr;
 			if (failed) {
-				live_step_free(b->steps[u->index]);
-				b->steps[u->index] = u->old;
+				live_step_free(b->steps[u->index].rec);
+				b->steps[u->index].rec = u->old;
+				live_step_dirty(b, u->index, u->flag);
 			} else
 				live_step_free(u->old);
+			break;
+		case LIVE_UNDO_WRITTEN:
+			if (failed)
+				live_step_dirty(u->ptr, u->index, 1);
 			break;
 		case LIVE_UNDO_GONE:
 			if (failed)
@@ -317,7 +356,7 @@ live_builder_add(struct live *l, struct live_master *m, const char *name,
 	br->name = xstrdup(name);
 	br->id = id;
 	TAILQ_INSERT_TAIL(&l->builders, br, entry);
-	live_undo_push(l, LIVE_UNDO_BUILDER, br, NULL, 0);
+	live_undo_push(l, LIVE_UNDO_BUILDER, br, NULL, 0, 0);
 }
 
 /*
@@ -340,6 +379,8 @@ live_builder_id(struct live *l, struct live_master *m, const char *name,
 		*id = br->id;
 		return (0);
 	}
+	if (live_unit(l, cause) != 0)
+		return (-1);
 	memset(&rec, 0, sizeof rec);
 	rec.name = xstrdup(name);
 	error = store_builder(l->store, m->id, &rec, BBM_ORIGIN_LIVE, id,
@@ -380,7 +421,7 @@ live_build_add(struct live *l, struct live_master *m, const char *builder,
 	b->started = started;
 	b->id = id;
 	TAILQ_INSERT_TAIL(&l->builds, b, entry);
-	live_undo_push(l, LIVE_UNDO_BUILD, b, NULL, 0);
+	live_undo_push(l, LIVE_UNDO_BUILD, b, NULL, 0, 0);
 	return (b);
 }
 
@@ -411,6 +452,8 @@ live_build_get(struct live *l, struct live_master *m, const char *builder,
 	if (!found && !create)
 		return (0);
 	if (!found) {
+		if (live_unit(l, cause) != 0)
+			return (-1);
 		memset(&rec, 0, sizeof rec);
 		rec.builder_name = xstrdup(builder);
 		rec.number = number;
@@ -427,44 +470,16 @@ live_build_get(struct live *l, struct live_master *m, const char *builder,
 	return (0);
 }
 
-/* A copy of a step record for the cache, without log contents. */
-struct bbm_step *
-live_step_copy(const struct bbm_step *src)
-{
-	struct bbm_step	*st;
-	struct bbm_log	*lg;
-	size_t		 i;
-
-	st = xcalloc(1, sizeof *st);
-	st->number = src->number;
-	st->name = live_strdup(src->name);
-	st->started_at = src->started_at;
-	st->finished_at = src->finished_at;
-	st->results = src->results;
-	st->text = live_strdup(src->text);
-	st->text2 = live_strdup(src->text2);
-	st->urls = live_strdup(src->urls);
-	st->statistics = live_strdup(src->statistics);
-	st->hidden = src->hidden;
-	st->skipped = src->skipped;
-	if (src->nlogs != 0)
-		st->logs = xcalloc(src->nlogs, sizeof *st->logs);
-	st->nlogs = src->nlogs;
-	for (i = 0; i < src->nlogs; i++) {
-		lg = &st->logs[i];
-		lg->name = live_strdup(src->logs[i].name);
-		lg->filename = live_strdup(src->logs[i].filename);
-		lg->kind = src->logs[i].kind;
-		lg->length = src->logs[i].length;
-	}
-	return (st);
-}
-
-/* Replaces the cached record of step index of b (st may be NULL). */
+/*
+ * Replaces the cached record of step index of b (st may be NULL) and sets
+ * whether it waits to be written.
+ */
 static void
 live_step_set(struct live *l, struct live_build *b, size_t index,
-    struct bbm_step *st)
+    struct bbm_step *st, int dirty)
 {
+	struct live_step	*ls;
+
 	if (index >= b->nsteps) {
 		if (st == NULL)
 			return;
@@ -474,67 +489,72 @@ live_step_set(struct live *l, struct live_build *b, size_t index,
 		    (index + 1 - b->nsteps) * sizeof *b->steps);
 		b->nsteps = index + 1;
 	}
-	live_undo_push(l, LIVE_UNDO_STEP, b, b->steps[index], index);
-	b->steps[index] = st;
-}
-
-static void
-live_shadow_free(struct bbm_step *dst)
-{
-	size_t	 i;
-
-	for (i = 0; i < dst->nlogs; i++)
-		free(dst->logs[i].store_key);
-	free(dst->logs);
+	ls = &b->steps[index];
+	live_undo_push(l, LIVE_UNDO_STEP, b, ls->rec, index, ls->dirty);
+	ls->rec = st;
+	live_step_dirty(b, index, dirty);
 }
 
 /*
- * dst: a shallow copy of step src to store, with logs of its own whose
- * content columns come from live_log_fill. Free with live_shadow_free.
+ * Takes st (a record of live_step_copy) as the record of its step of b.
+ * It is written later (live_step_write), or never if it is the record
+ * cached already. A record that may have fewer logs than the database
+ * (fewer than the cached one, or none cached) is written now, as
+ * store_step deletes the rows of the logs beyond it: a later event for
+ * such a log then finds no row, as it would have before write-behind.
  */
-static int
-live_shadow(struct live *l, struct live_build *b, const struct bbm_step *src,
-    struct bbm_step *dst, char **cause)
+int
+live_step_put(struct live *l, struct live_build *b, struct bbm_step *st,
+    char **cause)
 {
-	size_t	 i;
+	const struct bbm_step	*old = NULL;
+	size_t			 index = (size_t)st->number;
+	int			 now;
 
-	*dst = *src;
-	dst->logs = NULL;
-	if (src->nlogs != 0)
-		dst->logs = xcalloc(src->nlogs, sizeof *dst->logs);
-	for (i = 0; i < src->nlogs; i++) {
-		dst->logs[i] = src->logs[i];
-		if (live_log_fill(l, b, src->number, (int64_t)i, &dst->logs[i],
-		    cause) != 0) {
-			live_shadow_free(dst);
-			dst->logs = NULL;
-			dst->nlogs = 0;
-			return (-1);
-		}
+	if (live_step_check(st, cause) != 0) {
+		live_step_free(st);
+		return (-1);
 	}
+	if (index < b->nsteps)
+		old = b->steps[index].rec;
+	if (old != NULL && live_step_same(old, st)) {
+		live_step_free(st);
+		return (0);
+	}
+	now = old == NULL || st->nlogs < old->nlogs;
+	live_step_set(l, b, index, st, 1);
+	live_log_gone(l, b, st->number, st, 0);
+	if (now)
+		return (live_step_write(l, b, index, cause));
 	return (0);
 }
 
-/* Stores step st of b (store_step) and caches it (st is taken). */
+/*
+ * Writes step index of b (store_step) if its record waits: at the commit,
+ * or inside an event that needs its rows (the event's savepoint is opened
+ * first and the write journaled).
+ */
 int
-live_step_store(struct live *l, struct live_build *b, struct bbm_step *st,
+live_step_write(struct live *l, struct live_build *b, size_t index,
     char **cause)
 {
 	struct bbm_step	 shadow;
 	int		 error;
 
-	if (live_shadow(l, b, st, &shadow, cause) != 0) {
-		live_step_free(st);
+	if (index >= b->nsteps || !b->steps[index].dirty)
+		return (0);
+	if (live_unit(l, cause) != 0 || live_shadow(l, b, b->steps[index].rec,
+	    &shadow, cause) != 0)
 		return (-1);
-	}
 	error = store_step(l->store, b->id, &shadow, NULL, cause);
 	live_shadow_free(&shadow);
-	if (error != 0) {
-		live_step_free(st);
+	if (error != 0)
 		return (-1);
-	}
-	live_step_set(l, b, (size_t)st->number, st);
-	live_log_gone(l, b, st->number, st, 0);
+	live_step_dirty(b, index, 0);
+	if (l->applying)
+		live_undo_push(l, LIVE_UNDO_WRITTEN, b, NULL, index, 0);
+	else
+		live_log_synced(l, b, (int64_t)index);
 	return (0);
 }
 
@@ -583,18 +603,18 @@ live_build_event(struct live *l, struct live_master *m,
 		    cause) != 0)
 			goto out;
 	}
-	if (store_build(l->store, m->id, builder_id, &shadow, BBM_ORIGIN_LIVE,
-	    &id, cause) != 0)
+	if (live_unit(l, cause) != 0 || store_build(l->store, m->id,
+	    builder_id, &shadow, BBM_ORIGIN_LIVE, &id, cause) != 0)
 		goto out;
 	if (b == NULL)
 		b = live_build_add(l, m, ev->builder, builder_id, rec->number,
 		    rec->started_at, id);
 	for (i = 0; i < rec->nsteps || i < b->nsteps; i++)
 		live_step_set(l, b, i, i < rec->nsteps ?
-		    live_step_copy(&rec->steps[i]) : NULL);
+		    live_step_copy(&rec->steps[i]) : NULL, 0);
 	live_log_gone(l, b, -1, rec->steps, rec->nsteps);
 	if (ev->type == EVENT_BUILD_FINISHED && !b->finished) {
-		live_undo_push(l, LIVE_UNDO_FINISHED, b, NULL, 0);
+		live_undo_push(l, LIVE_UNDO_FINISHED, b, NULL, 0, 0);
 		b->finished = 1;
 	}
 	error = 0;
@@ -624,7 +644,7 @@ live_step_event(struct live *l, struct live_master *m,
 		return (-1);
 	st = live_step_copy(ev->step_rec);
 	st->number = ev->step;
-	return (live_step_store(l, b, st, cause));
+	return (live_step_put(l, b, st, cause));
 }
 
 /* Applies one event: 0 applied, 1 nothing to write, -1 failed. */
@@ -641,6 +661,25 @@ live_event(struct live *l, struct live_master *m, const struct bbm_event *ev,
 	case EVENT_BUILD_ETA:
 	case EVENT_STEP_ETA:
 		return (1);
+	case EVENT_BUILD_STARTED:
+	case EVENT_BUILD_FINISHED:
+		return (live_build_event(l, m, ev, cause));
+	case EVENT_STEP_STARTED:
+	case EVENT_STEP_FINISHED:
+	case EVENT_STEP_TEXT:
+	case EVENT_STEP_TEXT2:
+		return (live_step_event(l, m, ev, cause));
+	case EVENT_LOG_STARTED:
+	case EVENT_LOG_CHUNK:
+	case EVENT_LOG_FINISHED:
+		return (live_log_event(l, m, ev, cause));
+	default:
+		break;
+	}
+	/* The other events write at once. */
+	if (live_unit(l, cause) != 0)
+		return (-1);
+	switch (ev->type) {
 	case EVENT_BUILDER_ADDED:
 		if (ev->builder_rec == NULL || ev->builder_rec->name == NULL) {
 			xasprintf(cause, "no builder status");
@@ -663,18 +702,6 @@ live_event(struct live *l, struct live_master *m, const struct bbm_event *ev,
 			return (-1);
 		return (store_builder_state(l->store, id, state, ev->time,
 		    cause));
-	case EVENT_BUILD_STARTED:
-	case EVENT_BUILD_FINISHED:
-		return (live_build_event(l, m, ev, cause));
-	case EVENT_STEP_STARTED:
-	case EVENT_STEP_FINISHED:
-	case EVENT_STEP_TEXT:
-	case EVENT_STEP_TEXT2:
-		return (live_step_event(l, m, ev, cause));
-	case EVENT_LOG_STARTED:
-	case EVENT_LOG_CHUNK:
-	case EVENT_LOG_FINISHED:
-		return (live_log_event(l, m, ev, cause));
 	case EVENT_REQUEST_SUBMITTED:
 	case EVENT_REQUEST_CANCELLED:
 		if (ev->request == NULL) {
@@ -717,27 +744,9 @@ live_event(struct live *l, struct live_master *m, const struct bbm_event *ev,
 			se = STORE_SLAVE_UNPAUSED;
 		return (store_slave(l->store, m->id, ev->slave, se, ev->time,
 		    BBM_ORIGIN_LIVE, cause));
+	default:
+		return (1);
 	}
-	return (1);
-}
-
-/*
- * A chunk of a log whose state is in memory writes nothing to the
- * database: it needs no unit.
- */
-static int
-live_chunk_cached(struct live *l, struct live_master *m,
-    const struct bbm_event *ev)
-{
-	struct live_build	*b;
-	struct live_log		*lg;
-
-	if (ev->type != EVENT_LOG_CHUNK || ev->builder == NULL ||
-	    (b = live_build_find(l, m, ev->builder, ev->number,
-	    ev->started)) == NULL)
-		return (0);
-	lg = live_log_find(l, b->id, ev->step, ev->log);
-	return (lg != NULL && !lg->t.complete);
 }
 
 enum live_result
@@ -747,7 +756,7 @@ live_apply(struct live *l, int64_t master_id, const struct bbm_event *ev,
 	struct live_master	*m;
 	const char		*name = ev->name != NULL ? ev->name : "event";
 	char			*why = NULL;
-	int			 r, unit;
+	int			 r;
 
 	m = live_master_find(l, master_id);
 	if (!l->batch || m == NULL) {
@@ -762,18 +771,17 @@ live_apply(struct live *l, int64_t master_id, const struct bbm_event *ev,
 	}
 	m->applied = ev->seq;
 
-	unit = !live_chunk_cached(l, m, ev) && ev->type != EVENT_UNKNOWN &&
-	    ev->type != EVENT_BUILD_ETA && ev->type != EVENT_STEP_ETA;
-	if (unit && store_unit_begin(l->store, &why) != 0)
-		r = -2;
-	else {
-		r = live_event(l, m, ev, &why);
-		if (r != -1 && unit && store_unit_end(l->store, &why) != 0)
-			r = -1;
-	}
+	/* The event's savepoint is opened by its first write (live_unit). */
+	l->applying = 1;
+	l->unit = 0;
+	r = live_event(l, m, ev, &why);
+	if (r != -1 && l->unit && store_unit_end(l->store, &why) != 0)
+		r = -1;
+	l->applying = 0;
 	if (r < 0) {
 		live_undo_end(l, 1);
-		if (r == -1 && unit && store_unit_abort(l->store) != 0) {
+		if (l->unit && store_unit_abort(l->store) != 0) {
+			l->unit = 0;
 			/* The transaction is gone: so is the batch. */
 			live_rollback(l);
 			xasprintf(cause, "live: event %" PRIu64 " (%s): %s "
@@ -781,11 +789,13 @@ live_apply(struct live *l, int64_t master_id, const struct bbm_event *ev,
 		} else
 			xasprintf(cause, "live: event %" PRIu64 " (%s): %s",
 			    ev->seq, name, why);
+		l->unit = 0;
 		free(why);
 		l->stats.failed++;
 		return (LIVE_FAILED);
 	}
 	live_undo_end(l, 0);
+	l->unit = 0;
 	if (r == 1) {
 		l->stats.ignored++;
 		return (LIVE_IGNORED);
@@ -802,10 +812,26 @@ live_commit(struct live *l, char **cause)
 	struct live_master	*m;
 	struct live_build	*b, *bnext;
 	struct live_log		*lg, *next;
+	size_t			 i;
 
 	if (!l->batch) {
 		xasprintf(cause, "live: no batch open");
 		return (-1);
+	}
+	/*
+	 * The logs' text first (a finished log gets its key), then the
+	 * waiting steps (they make the rows of new logs, and write those of
+	 * their cached logs as they are now), then the other log rows.
+	 */
+	TAILQ_FOREACH(lg, &l->logs, entry) {
+		if (lg->t.dirty && live_log_store(l, lg, cause) != 0)
+			goto fail;
+	}
+	TAILQ_FOREACH(b, &l->builds, entry) {
+		for (i = 0; b->ndirty != 0 && i < b->nsteps; i++) {
+			if (live_step_write(l, b, i, cause) != 0)
+				goto fail;
+		}
 	}
 	TAILQ_FOREACH(lg, &l->logs, entry) {
 		if (lg->t.dirty && live_log_save(l, lg, cause) != 0)
@@ -829,6 +855,7 @@ live_commit(struct live *l, char **cause)
 		next = TAILQ_NEXT(lg, entry);
 		lg->store_size = lg->file_size;
 		lg->t.dirty = 0;
+		lg->synced = 0;
 		if (!live_log_open(lg)) {
 			TAILQ_REMOVE(&l->logs, lg, entry);
 			live_log_free(lg);

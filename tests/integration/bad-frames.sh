@@ -128,7 +128,7 @@ if [ $replay = 1 ]; then
 	# The reference daemon is stopped; the corpus one still runs, so its
 	# database is read while open (WAL readers are fine).
 	for w in d ref; do
-		"$PYTHON3" "$DUMP" --master steady-replay --logs "$LOGCAT" \
+		"$PYTHON3" "$DUMP" --exclude store_key --master steady-replay --logs "$LOGCAT" \
 		    --logstore "$T_TMP/$w.logstore" "$T_TMP/$w.sqlite" \
 		    >"$T_TMP/$w.dump" 2>"$T_TMP/$w.dump.err" ||
 		    sed 's/^/#   /' "$T_TMP/$w.dump.err"

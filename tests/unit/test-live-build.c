@@ -547,13 +547,19 @@ ref_dump(struct scen *sc)
 	return (d);
 }
 
-/* Checks every log's key and content, and that no live state is left. */
+/*
+ * Checks every log's key and content, and that no live state is left. A
+ * log is in a file of its own (its logstore_key) if its text ever reached
+ * the live applier's 64 KiB, else packed as the importer stores logs, and
+ * a packed log left no file behind.
+ */
 static void
 check_logs(struct env *e, struct scen *sc, const char *what)
 {
 	struct tlog	*t;
-	char		*key, *want, *data;
-	size_t		 i, len, bad = 0;
+	char		*key, *want, *data, *cause = NULL;
+	size_t		 i, len, bad = 0, badkey = 0;
+	int		 packed;
 
 	for (i = 0; i < sc->nlogs; i++) {
 		t = &sc->logs[i];
@@ -564,21 +570,32 @@ check_logs(struct env *e, struct scen *sc, const char *what)
 		want = logstore_key(MASTER, BUILDER, NUMBER, STARTED, t->step,
 		    (size_t)t->index, steps[t->step].logs[t->index]);
 		data = key != NULL ? read_log(e->ls, key, &len) : NULL;
-		if (key == NULL || strcmp(key, want) != 0 || data == NULL ||
-		    len != t->stream.len || (len != 0 &&
+		packed = key != NULL && strncmp(key, "p/", 2) == 0;
+		if (key == NULL || (!packed && strcmp(key, want) != 0) ||
+		    data == NULL || len != t->stream.len || (len != 0 &&
 		    memcmp(data, t->stream.data, len) != 0)) {
-			tap_diag("log %lld/%lld: key %s (want %s), %zu bytes "
-			    "(want %zu)", (long long)t->step,
+			tap_diag("log %lld/%lld: key %s (want %s or packed), "
+			    "%zu bytes (want %zu)", (long long)t->step,
 			    (long long)t->index, key, want,
 			    data != NULL ? len : 0, t->stream.len);
 			bad++;
 		}
+		if ((packed && logstore_stat(e->ls, want, NULL, &cause) != 0) ||
+		    (!packed && t->stream.len < (64 << 10))) {
+			tap_diag("log %lld/%lld: key %s, a file %s", (long long)
+			    t->step, (long long)t->index, key, packed ?
+			    "left behind" : "for a short log");
+			badkey++;
+		}
+		free(cause);
+		cause = NULL;
 		free(key);
 		free(want);
 		free(data);
 	}
 	ok(bad == 0, "%s: the %zu logs hold the master's streams", what,
 	    sc->nlogs);
+	ok(badkey == 0, "%s: short logs packed, no file left behind", what);
 	is_int(q_int(e->db, "SELECT count(*) FROM live_logs"), 0,
 	    "%s: no live log state left", what);
 }
@@ -671,6 +688,15 @@ test_restart(struct scen *sc, const char *ref)
 		if (apply(&e, sc, 0, cut, 5, n) != 0)
 			fatalx("%s", what);
 		env_close(&e);
+		/*
+		 * A running log has a file of its own and says so, or keeps
+		 * its text in live_logs and has no key yet.
+		 */
+		is_int(q_int(e.db, "SELECT count(*) FROM logs l JOIN "
+		    "live_logs v ON v.log_id = l.id WHERE NOT ((l.state = "
+		    "'none' AND l.store_key IS NULL AND v.store_size = 0) OR "
+		    "(l.state = 'stored' AND l.store_key NOT LIKE 'p/%%' AND "
+		    "v.store_size > 0))"), 0, "%s: running logs' rows", what);
 		env_open(&e, what);
 		is_int(e.last_seq, cut, "%s: welcome seq", what);
 		if (c == 11) {
@@ -678,10 +704,10 @@ test_restart(struct scen *sc, const char *ref)
 			if (apply(&e, sc, 0, cut + 1, 0, n) != 0)
 				fatalx("%s", what);
 			is_int(q_int(e.db, "SELECT count(*) FROM logs l JOIN "
-			    "steps s ON s.id = l.step_id WHERE s.number = 1 "
-			    "AND l.number = 0 AND l.name = 'stdio' AND "
-			    "l.state = 'stored'"), 1, "%s: the step's first "
-			    "log kept", what);
+			    "steps s ON s.id = l.step_id JOIN live_logs v ON "
+			    "v.log_id = l.id WHERE s.number = 1 AND "
+			    "l.number = 0 AND l.name = 'stdio'"), 1, "%s: the "
+			    "step's first log kept, running", what);
 			cut++;
 		}
 		ok(apply(&e, sc, 0, sc->nev, 3, n) == 0 &&
@@ -734,11 +760,9 @@ test_crash(struct scen *sc, const char *ref)
 	check_all(&e, sc, ref, "crash");
 	env_close(&e);
 
-	/* A failing commit: the log's directory cannot be made. */
+	/* A failing commit: the pack the logs go to cannot be made. */
 	env_open(&e, "commitfail");
-	free(key);
-	key = logstore_key(MASTER, BUILDER, NUMBER, STARTED, 0, 0, "stdio");
-	snprintf(path, sizeof path, "%s/%.2s", e.dir, key);
+	snprintf(path, sizeof path, "%s/packs", e.dir);
 	if ((fd = creat(path, 0666)) == -1)
 		fatal("%s", path);
 	close(fd);
@@ -797,8 +821,10 @@ test_flush(void)
 	if (apply(&e, &sc, 0, 3, 0, n) != 0)
 		fatalx("flush");
 	key = logstore_key(MASTER, BUILDER, NUMBER, STARTED, 0, 0, "stdio");
-	if (logstore_stat(e.ls, key, &size0, &cause) != 1 ||
-	    live_begin(e.l, &cause) != 0)
+	size0 = 0;
+	ok(logstore_stat(e.ls, key, &size0, &cause) == 0, "flush: a started "
+	    "log has no file yet");
+	if (live_begin(e.l, &cause) != 0)
 		fatalx("flush: %s", cause);
 	for (i = 3; i < sc.nev - 1; i++) {
 		if (live_apply(e.l, e.master_id, &sc.ev[i], &cause) !=

@@ -245,6 +245,20 @@ q_text(const char *path, const char *fmt, ...)
 	return (v);
 }
 
+/* Runs a statement on the database at path (dies on error). */
+void
+q_exec(const char *path, const char *sql)
+{
+	sqlite3	*db;
+	char	*error = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
+		fatalx("%s: %s", sql, error != NULL ? error :
+		    sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
 /* Checks two dumps are equal, showing the first line that differs. */
 void
 same_dump(const char *got, const char *want, const char *what)
@@ -493,8 +507,8 @@ test_failing(void)
 	    "AND number = %d", NUMBER), 1, "skeleton build row");
 	is_int(q_int(e.db, "SELECT lines * 100 + text_bytes * 10 + complete "
 	    "FROM logs"), 151, "its log row");
-	key = logstore_key(MASTER, BUILDER, NUMBER, STARTED, 0, 0, "");
-	data = read_log(e.ls, key, &len);
+	key = q_text(e.db, "SELECT store_key FROM logs");
+	data = key != NULL ? read_log(e.ls, key, &len) : NULL;
 	ok(data != NULL && len == 9 && memcmp(data, "6:1late\n,", 9) == 0,
 	    "its log content");
 	free(data);
@@ -502,6 +516,190 @@ test_failing(void)
 	live_get_stats(e.l, &st);
 	ok(st.failed == 3 && st.events == 3 && st.commits == 2,
 	    "failing: stats");
+	env_close(&e);
+}
+
+/* A logStarted, logChunk or logFinished of our build's step 1, log 0. */
+static void
+ev_log(struct bbm_event *ev, enum event_type type, const char *name,
+    uint64_t seq, int channel, const char *text)
+{
+	ev_init(ev, type, name, seq);
+	ev_ident(ev, 1, 0);
+	if (type == EVENT_LOG_CHUNK) {
+		ev->channel = channel;
+		ev->chunk_text = text;
+		ev->chunk_len = strlen(text);
+		return;
+	}
+	ev->log_rec = xcalloc(1, sizeof *ev->log_rec);
+	ev->log_rec->name = xstrdup("stdio");
+	ev->log_rec->filename = xstrdup("7-log-compile-stdio");
+	ev->log_rec->length = -1;
+}
+
+/* A step event of step 1 with its first nlogs logs; text its text. */
+static void
+ev_step(struct bbm_event *ev, enum event_type type, const char *name,
+    uint64_t seq, size_t nlogs, const char *text)
+{
+	ev_init(ev, type, name, seq);
+	ev_ident(ev, 1, -1);
+	ev->step_rec = xcalloc(1, sizeof *ev->step_rec);
+	mk_step(ev->step_rec, 1, 1, nlogs);
+	if (text != NULL) {
+		free(ev->step_rec->text);
+		ev->step_rec->text = xstrdup(text);
+	}
+}
+
+static void
+begin(struct env *e)
+{
+	char	*cause = NULL;
+
+	if (live_begin(e->l, &cause) != 0)
+		fatalx("live_begin: %s", cause);
+}
+
+static void
+commit(struct env *e, const char *what)
+{
+	char	*cause = NULL;
+
+	if (!ok(live_commit(e->l, &cause) == 0, "%s: committed", what)) {
+		tap_diag("%s", cause);
+		free(cause);
+	}
+}
+
+/*
+ * (7) Steps are written at the commit (or when a log needs their rows),
+ * and a running log's text stays in live_logs (chunks, then the run)
+ * until it is long or finished: across restarts, and when an event that
+ * wrote a waiting step fails.
+ */
+static void
+test_behind(void)
+{
+	struct bbm_event	 ev;
+	struct env		 e;
+	enum live_result	 r;
+	char			*cause = NULL, *key, *data, *s;
+	size_t			 len;
+	uint64_t		 seq = 0;
+
+	env_open(&e, "behind");
+	begin(&e);
+	EV(EVENT_BUILD_STARTED, "buildStarted");
+	ev_ident(&ev, -1, -1);
+	ev.build = mk_build(0, 0);
+	one(&e, &ev, LIVE_APPLIED, "behind: buildStarted");
+	ev_step(&ev, EVENT_STEP_STARTED, "stepStarted", ++seq, 0, NULL);
+	one(&e, &ev, LIVE_APPLIED, "behind: stepStarted");
+	ev_log(&ev, EVENT_LOG_STARTED, "logStarted", ++seq, 0, NULL);
+	one(&e, &ev, LIVE_APPLIED, "behind: logStarted");
+	ev_step(&ev, EVENT_STEP_TEXT, "stepTextChanged", ++seq, 1,
+	    "[\"compile\",\"1\"]");
+	one(&e, &ev, LIVE_APPLIED, "behind: stepTextChanged");
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "a\n");
+	one(&e, &ev, LIVE_APPLIED, "behind: a chunk");
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 1, "b\n");
+	one(&e, &ev, LIVE_APPLIED, "behind: a chunk on another channel");
+	commit(&e, "behind");
+	s = q_text(e.db, "SELECT s.text || '|' || l.state || '|' || "
+	    "quote(l.store_key) || '|' || l.stored_bytes || '|' || "
+	    "quote(v.pending) || '|' || v.channel || '|' || v.run_bytes || "
+	    "'|' || v.store_size FROM logs l JOIN steps s ON s.id = "
+	    "l.step_id JOIN live_logs v ON v.log_id = l.id");
+	is_str(s, "[\"compile\",\"1\"]|none|NULL|6|X'333A30610A2C620A'|1|2|0",
+	    "behind: the step's last text; the chunk and the run in "
+	    "live_logs, no key");
+	free(s);
+	env_close(&e);
+
+	/*
+	 * After a restart (the first record of a step not cached is written
+	 * at once, the next waits): a chunk that fails after its log needed
+	 * the waiting step's rows (written, then undone) does not lose it.
+	 */
+	env_open(&e, "behind");
+	begin(&e);
+	ev_step(&ev, EVENT_STEP_TEXT, "stepTextChanged", ++seq, 1,
+	    "[\"compile\",\"1b\"]");
+	one(&e, &ev, LIVE_APPLIED, "behind: stepTextChanged after a restart");
+	ev_step(&ev, EVENT_STEP_TEXT, "stepTextChanged", ++seq, 1,
+	    "[\"compile\",\"2\"]");
+	one(&e, &ev, LIVE_APPLIED, "behind: stepTextChanged, waiting");
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 12, "x");
+	one(&e, &ev, LIVE_FAILED, "behind: a chunk on channel 12");
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 1, "c\n");
+	one(&e, &ev, LIVE_APPLIED, "behind: the run goes on");
+	ev_log(&ev, EVENT_LOG_FINISHED, "logFinished", ++seq, 0, NULL);
+	one(&e, &ev, LIVE_APPLIED, "behind: logFinished");
+	commit(&e, "behind, restarted");
+	s = q_text(e.db, "SELECT s.text || '|' || l.state || '|' || "
+	    "l.stored_bytes || '|' || l.text_bytes || '|' || l.lines || '|' "
+	    "|| l.complete FROM logs l JOIN steps s ON s.id = l.step_id");
+	is_str(s, "[\"compile\",\"2\"]|stored|14|6|3|1", "behind: the "
+	    "waiting step written, the log finished");
+	free(s);
+	is_int(q_int(e.db, "SELECT count(*) FROM live_logs"), 0,
+	    "behind: no live state left");
+	key = q_text(e.db, "SELECT store_key FROM logs");
+	ok(key != NULL && strncmp(key, "p/", 2) == 0, "behind: a short log "
+	    "is packed (%s)", key != NULL ? key : "NULL");
+	data = key != NULL ? read_log(e.ls, key, &len) : NULL;
+	ok(data != NULL && len == 14 && memcmp(data, "3:0a\n,5:1b\nc\n,",
+	    14) == 0, "behind: its content");
+	free(data);
+	free(key);
+	env_close(&e);
+
+	/*
+	 * A step record with fewer logs is written at once: the rows of the
+	 * logs it dropped go (with their live state), and a later chunk of
+	 * one starts it afresh.
+	 */
+	env_open(&e, "shrink");
+	seq = 0;
+	begin(&e);
+	ev_step(&ev, EVENT_STEP_STARTED, "stepStarted", ++seq, 1, NULL);
+	one(&e, &ev, LIVE_APPLIED, "shrink: stepStarted");
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "old\n");
+	one(&e, &ev, LIVE_APPLIED, "shrink: a chunk");
+	commit(&e, "shrink");
+	begin(&e);
+	ev_step(&ev, EVENT_STEP_TEXT, "stepTextChanged", ++seq, 0, NULL);
+	one(&e, &ev, LIVE_APPLIED, "shrink: the step without its log");
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "new\n");
+	one(&e, &ev, LIVE_APPLIED, "shrink: a chunk of the dropped log");
+	commit(&e, "shrink, again");
+	s = q_text(e.db, "SELECT l.text_bytes || '|' || quote(v.pending) "
+	    "FROM logs l JOIN live_logs v ON v.log_id = l.id");
+	is_str(s, "0|X'6E65770A'", "shrink: the log started afresh");
+	free(s);
+	env_close(&e);
+
+	/* A live_logs row shorter than its run is refused. */
+	env_open(&e, "short");
+	seq = 0;
+	begin(&e);
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "abc");
+	one(&e, &ev, LIVE_APPLIED, "short: a chunk");
+	commit(&e, "short");
+	env_close(&e);
+	q_exec(e.db, "UPDATE live_logs SET pending = x'61'");
+	env_open(&e, "short");
+	begin(&e);
+	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "d");
+	r = live_apply(e.l, e.master_id, &ev, &cause);
+	ok(r == LIVE_FAILED && cause != NULL &&
+	    strstr(cause, "shorter than its run") != NULL, "short: refused: "
+	    "%s", cause != NULL ? cause : "");
+	free(cause);
+	ev_free(&ev);
+	live_rollback(e.l);
 	env_close(&e);
 }
 
@@ -520,6 +718,7 @@ main(void)
 	test_builds();
 	test_misc();
 	test_failing();
+	test_behind();
 	nftw(test_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return (tap_done());
 }

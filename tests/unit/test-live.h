@@ -40,7 +40,8 @@ struct env {
  * seq; ev_ident adds the identity of build NUMBER of BUILDER and a step
  * and log index; ev_free frees what they allocated. dump gives the rows
  * of a database's builds as text (caller frees); q_int and q_text what a
- * query gives on it (-999 or NULL if nothing); same_dump is a test point;
+ * query gives on it (-999 or NULL if nothing); q_exec runs a statement
+ * on it; same_dump is a test point;
  * read_log reads a log back (caller frees; NULL on error).
  */
 extern char	 test_dir[];
@@ -53,6 +54,7 @@ void		 ev_free(struct bbm_event *);
 char		*dump(const char *);
 int64_t		 q_int(const char *, const char *, ...) PRINTFLIKE(2, 3);
 char		*q_text(const char *, const char *, ...) PRINTFLIKE(2, 3);
+void		 q_exec(const char *, const char *);
 void		 same_dump(const char *, const char *, const char *);
 char		*read_log(struct logstore *, const char *, size_t *);
 
