@@ -8,15 +8,17 @@
  * commits (live_commit). Each master's last applied sequence number is
  * written in the same transaction, so once a batch has committed, its
  * events are durable and a resent event (seq <= the committed one) is
- * skipped, never applied twice. Each event is applied in a unit of its own
- * (a savepoint): an event that fails leaves no partial rows.
+ * skipped, never applied twice. Each event that writes is applied in a
+ * unit of its own (a savepoint; an event that writes nothing needs none):
+ * an event that fails leaves no partial rows.
  *
  * What each event writes:
  * - builderAdded: the builder (store_builder); builderChangedState and
  *   builderRemoved: store_builder_state ("removed").
  * - buildStarted and buildFinished: the whole build (store_build); its logs
  *   keep the content columns the live log state gives them.
- * - step events with a status: the step (store_step). ETA updates write
+ * - step events with a status: the step (store_step), written once at the
+ *   commit (or earlier when a log needs its rows). ETA updates write
  *   nothing.
  * - logStarted: the log row (with the step); logChunk: the text, written
  *   as the master writes its log file (consecutive text on one channel is
@@ -32,9 +34,12 @@
  * (the master started it before the plugin was loaded) creates the build
  * row from the identity it carries.
  *
- * Live logs are files of their own in the log store (logstore_append_at),
- * keyed by logstore_key, so their key is known before they finish and a
- * running log can be read while it grows.
+ * A running live log's text is kept in live_logs (the chunks not yet in the
+ * log store, then the open run) until it reaches LIVE_KEEP (64 KiB), then
+ * appended to a file of its own in the log store (logstore_append_at,
+ * keyed by logstore_key); a finished log that never got a file goes to a
+ * pack like an imported one. Short logs thus cost no file creation, and a
+ * running log is read from its file plus live_logs (bbmirror-log does).
  */
 #ifndef BBM_LIVE_H
 #define BBM_LIVE_H
