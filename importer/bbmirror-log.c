@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "legacy.h"
 #include "logfile.h"
 #include "logstore.h"
 #include "record.h"
@@ -70,6 +71,54 @@ log_chunk_cb(void *arg, int channel, const char *text, size_t len,
 	return (0);
 }
 
+/* Bytes of the chunk stream: to stdout as they are (--raw) or parsed. */
+static int
+log_emit(struct log_output *out, struct logfile_parser *parser, int raw,
+    const char *p, size_t len, char **cause)
+{
+	if (raw) {
+		if (len != 0 && fwrite(p, 1, len, stdout) != len) {
+			out->failed = 1;
+			return (-1);
+		}
+		return (0);
+	}
+	return (logfile_parser_feed(parser, p, len, log_chunk_cb, out, cause));
+}
+
+/*
+ * What a running live log holds outside the log store: pending is its
+ * chunks, then the open run's last run_bytes % 10000 bytes on channel. The
+ * run is shown as the chunk the master will write for it.
+ */
+static void
+log_live(struct log_output *out, struct logfile_parser *parser, int raw,
+    const struct store_live_log *live, char **cause)
+{
+	size_t	 open = 0, chunks;
+	char	 head[32];
+	int	 n;
+
+	if (live->channel >= 0 && live->run_bytes > 0)
+		open = (size_t)(live->run_bytes % LEGACY_CHUNK_MAX);
+	if (open > live->pending_len)
+		open = live->pending_len;
+	chunks = live->pending_len - open;
+	if (log_emit(out, parser, raw, live->pending, chunks, cause) != 0 ||
+	    open == 0)
+		return;
+	if (!raw) {
+		(void)log_chunk_cb(out, live->channel, live->pending + chunks,
+		    open, 1);
+		return;
+	}
+	n = snprintf(head, sizeof head, "%zu:%d", open + 1, live->channel);
+	if (log_emit(out, parser, 1, head, (size_t)n, cause) == 0 &&
+	    log_emit(out, parser, 1, live->pending + chunks, open,
+	    cause) == 0)
+		(void)log_emit(out, parser, 1, ",", 1, cause);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,13 +136,14 @@ main(int argc, char **argv)
 	struct log_output	 out = { -1, 0 };
 	struct logfile_parser	 parser;
 	struct logstore_reader	*r;
-	struct logstore		*ls;
 	struct store		*st;
+	struct store_live_log	 live;
+	struct logstore		*ls = NULL;
 	struct bbm_log		 log;
 	char			*cause = NULL, *end, buf[65536];
 	int64_t			 id;
 	ssize_t			 n;
-	int			 ch, raw = 0, found;
+	int			 ch, raw = 0, found, live_found = 0;
 
 	log_set_program("bbmirror-log");
 	while ((ch = getopt_long(argc, argv, "d:l:c:arhV", longopts,
@@ -145,9 +195,14 @@ main(int argc, char **argv)
 		return (2);
 	}
 	memset(&log, 0, sizeof log);
-	if (store_log_by_id(st, id, &log, &found, &cause) != 0) {
+	memset(&live, 0, sizeof live);
+	live.channel = -1;
+	if (store_log_by_id(st, id, &log, &found, &cause) != 0 ||
+	    (found && !log.complete && store_live_log_get(st, id, &live,
+	    &live_found, &cause) != 0)) {
 		log_warnx("%s", cause);
 		store_close(st);
+		record_log_free(&log);
 		return (2);
 	}
 	store_close(st);
@@ -155,7 +210,7 @@ main(int argc, char **argv)
 		log_warnx("log %" PRId64 ": no such log in %s", id, db);
 		return (2);
 	}
-	if (log.state != BBM_LOG_STORED) {
+	if (log.state != BBM_LOG_STORED && !live_found) {
 		log_warnx("log %" PRId64 " (%s): %s", id, log.name,
 		    log.state == BBM_LOG_PRUNED ? "pruned from the log store" :
 		    log.state == BBM_LOG_MISSING ? "the master's file was "
@@ -163,27 +218,33 @@ main(int argc, char **argv)
 		record_log_free(&log);
 		return (1);
 	}
-	if ((ls = logstore_open(dir, 0, &cause)) == NULL ||
-	    (r = logstore_open_read(ls, log.store_key, &cause)) == NULL) {
-		log_warnx("log %" PRId64 ": %s", id, cause);
-		if (ls != NULL)
-			logstore_close(ls);
-		record_log_free(&log);
-		return (2);
-	}
 	logfile_parser_init(&parser);
-	while ((n = logstore_read(r, buf, sizeof buf, &cause)) > 0) {
-		if (raw) {
-			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
-				out.failed = 1;
+	if (log.state == BBM_LOG_STORED) {
+		if ((ls = logstore_open(dir, 0, &cause)) == NULL ||
+		    (r = logstore_open_read(ls, log.store_key, &cause)) ==
+		    NULL) {
+			log_warnx("log %" PRId64 ": %s", id, cause);
+			if (ls != NULL)
+				logstore_close(ls);
+			record_log_free(&log);
+			free(live.pending);
+			return (2);
+		}
+		while ((n = logstore_read(r, buf, sizeof buf, &cause)) > 0) {
+			if (log_emit(&out, &parser, raw, buf, (size_t)n,
+			    &cause) != 0)
 				break;
-			}
-		} else if (logfile_parser_feed(&parser, buf, (size_t)n,
-		    log_chunk_cb, &out, &cause) != 0)
-			break;
+		}
+		logstore_close_read(r);
+		logstore_close(ls);
 	}
-	logstore_close_read(r);
-	logstore_close(ls);
+	/*
+	 * A running live log: then the chunks still in live_logs, then the
+	 * master's open run (schema/README.md, live_logs).
+	 */
+	if (live_found && cause == NULL && !out.failed)
+		log_live(&out, &parser, raw, &live, &cause);
+	free(live.pending);
 	record_log_free(&log);
 	if (fflush(stdout) != 0 || out.failed) {
 		log_warnx("writing to stdout: %s", strerror(errno));
