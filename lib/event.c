@@ -111,34 +111,6 @@ struct event_ctx {
 	char			**cause;
 };
 
-static const char *
-event_type_word(const msgpack_object *o)
-{
-	switch (o->type) {
-	case MSGPACK_OBJECT_NIL:
-		return ("nil");
-	case MSGPACK_OBJECT_BOOLEAN:
-		return ("bool");
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return ("int");
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return ("float");
-	case MSGPACK_OBJECT_STR:
-		return ("str");
-	case MSGPACK_OBJECT_BIN:
-		return ("bin");
-	case MSGPACK_OBJECT_ARRAY:
-		return ("array");
-	case MSGPACK_OBJECT_MAP:
-		return ("map");
-	case MSGPACK_OBJECT_EXT:
-		return ("ext");
-	}
-	return ("?");
-}
-
 /* "event 12 (stepFinished): key \"step\": reason"; returns -1. */
 static int PRINTFLIKE(3, 4)
 event_fail(struct event_ctx *c, const char *key, const char *fmt, ...)
@@ -172,25 +144,6 @@ event_get(struct event_ctx *c, const char *key, int required, int nullable,
 	return (0);
 }
 
-/* utf8_valid, ASCII first, word by word (names and most text are). */
-static int
-event_utf8(const char *p, size_t n)
-{
-	uint64_t	 w;
-	size_t		 i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (w & 0x8080808080808080ULL)
-			break;
-	}
-	for (; i < n; i++) {
-		if ((unsigned char)p[i] >= 0x80)
-			return (utf8_valid(p + i, n - i));
-	}
-	return (1);
-}
-
 /* A non-empty str (a copy in *out; NULL when absent and optional). */
 static int
 event_str(struct event_ctx *c, const char *key, int required, char **out)
@@ -203,8 +156,8 @@ event_str(struct event_ctx *c, const char *key, int required, char **out)
 	if (o->type != MSGPACK_OBJECT_STR || (required && o->via.str.size == 0))
 		return (event_fail(c, key, "expected a %sstr, got %s",
 		    required ? "non-empty " : "", o->type ==
-		    MSGPACK_OBJECT_STR ? "\"\"" : event_type_word(o)));
-	if (!event_utf8(o->via.str.ptr, o->via.str.size))
+		    MSGPACK_OBJECT_STR ? "\"\"" : frame_type_word(o)));
+	if (!utf8_valid(o->via.str.ptr, o->via.str.size))
 		return (event_fail(c, key, "not valid UTF-8"));
 	if (memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 		return (event_fail(c, key, "contains a NUL byte"));
@@ -239,9 +192,9 @@ event_int(struct event_ctx *c, const char *key, int nullable, int64_t min,
 	    o->type != MSGPACK_OBJECT_NEGATIVE_INTEGER) || v < min) {
 		if (min == 0 && max == INT64_MAX)
 			return (event_fail(c, key, "expected an integer >= 0, "
-			    "got %s", event_type_word(o)));
+			    "got %s", frame_type_word(o)));
 		return (event_fail(c, key, "expected an integer from %" PRId64
-		    " to %" PRId64 ", got %s", min, max, event_type_word(o)));
+		    " to %" PRId64 ", got %s", min, max, frame_type_word(o)));
 	}
 	if (v > max)
 		return (event_fail(c, key, "expected an integer from %" PRId64
@@ -274,7 +227,7 @@ event_number(struct event_ctx *c, const char *key, double *out)
 		return (0);
 	default:
 		return (event_fail(c, key, "expected a number or nil, got %s",
-		    event_type_word(o)));
+		    frame_type_word(o)));
 	}
 }
 
@@ -287,7 +240,7 @@ event_typed(struct event_ctx *c, const char *key, msgpack_object_type type,
 		return (-1);
 	if ((*o)->type != type)
 		return (event_fail(c, key, "expected %s, got %s", word,
-		    event_type_word(*o)));
+		    frame_type_word(*o)));
 	return (0);
 }
 
@@ -386,7 +339,7 @@ event_buildset_props(struct event_ctx *c, struct bbm_buildset *bs)
 		return (0);
 	if (o->type != MSGPACK_OBJECT_MAP)
 		return (event_fail(c, "properties", "expected a map, got %s",
-		    event_type_word(o)));
+		    frame_type_word(o)));
 	if ((doc = event_pickle(c, "buildset.properties", o)) == NULL)
 		return (-1);
 	d = doc->root;
@@ -444,7 +397,7 @@ event_buildset(struct event_ctx *c)
 		bs->complete = o->via.u64 != 0;
 	else if (o->type != MSGPACK_OBJECT_NIL)
 		return (event_fail(c, "complete", "expected a bool, got %s",
-		    event_type_word(o)));
+		    frame_type_word(o)));
 	return (event_buildset_props(c, bs));
 }
 
@@ -485,11 +438,11 @@ event_step_results(struct event_ctx *c)
 	if (code->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
 	    code->via.u64 > INT_MAX)
 		return (event_fail(c, PROTOCOL_KEY_RESULTS, "code: expected an "
-		    "integer >= 0, got %s", event_type_word(code)));
+		    "integer >= 0, got %s", frame_type_word(code)));
 	if (text2->type != MSGPACK_OBJECT_ARRAY &&
 	    text2->type != MSGPACK_OBJECT_NIL)
 		return (event_fail(c, PROTOCOL_KEY_RESULTS, "text2: expected "
-		    "an array, got %s", event_type_word(text2)));
+		    "an array, got %s", frame_type_word(text2)));
 	c->ev->results = (int)code->via.u64;
 	return (0);
 }
@@ -509,19 +462,19 @@ event_log_chunk(struct event_ctx *c)
 		ev->chunk_text = o->via.bin.ptr;
 		ev->chunk_len = o->via.bin.size;
 	} else if (o->type == MSGPACK_OBJECT_STR) {
-		if (!event_utf8(o->via.str.ptr, o->via.str.size))
+		if (!utf8_valid(o->via.str.ptr, o->via.str.size))
 			return (event_fail(c, PROTOCOL_KEY_TEXT, "not valid "
 			    "UTF-8"));
 		ev->chunk_text = o->via.str.ptr;
 		ev->chunk_len = o->via.str.size;
 	} else
 		return (event_fail(c, PROTOCOL_KEY_TEXT, "expected bin or str, "
-		    "got %s", event_type_word(o)));
+		    "got %s", frame_type_word(o)));
 	if (event_get(c, PROTOCOL_KEY_MORE, 0, 1, &o) != 0 || o == NULL)
 		return (0);
 	if (o->type != MSGPACK_OBJECT_BOOLEAN)
 		return (event_fail(c, PROTOCOL_KEY_MORE, "expected a bool, got "
-		    "%s", event_type_word(o)));
+		    "%s", frame_type_word(o)));
 	ev->chunk_more = o->via.boolean;
 	return (0);
 }

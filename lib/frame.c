@@ -282,19 +282,6 @@ truncated:
 
 /* --- envelopes ---------------------------------------------------------- */
 
-/* utf8_valid, ASCII first (keys and names are). */
-static int
-frame_utf8(const char *p, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)p[i] >= 0x80)
-			return (utf8_valid(p + i, n - i));
-	}
-	return (1);
-}
-
 const msgpack_object *
 frame_map_get(const msgpack_object *map, const char *key)
 {
@@ -314,8 +301,7 @@ frame_map_get(const msgpack_object *map, const char *key)
 	return (NULL);
 }
 
-/* A msgpack type in words, for "got X" in messages. */
-static const char *
+const char *
 frame_type_word(const msgpack_object *o)
 {
 	switch (o->type) {
@@ -392,7 +378,7 @@ frame_key_str(struct frame_check *c, const char *key, int required,
 	if (nonempty && n == 0)
 		return (frame_key_fail(c, key, "expected a non-empty str, "
 		    "got \"\""));
-	if (!frame_utf8(p, n))
+	if (!utf8_valid(p, n))
 		return (frame_key_fail(c, key, "not valid UTF-8"));
 	if (memchr(p, '\0', n) != NULL)
 		return (frame_key_fail(c, key, "contains a NUL byte"));
@@ -569,7 +555,7 @@ frame_parse(const char *payload, size_t len, struct frame_msg *msg,
 			    frame_type_word(o));
 			return (-1);
 		}
-		if (!frame_utf8(o->via.str.ptr, o->via.str.size)) {
+		if (!utf8_valid(o->via.str.ptr, o->via.str.size)) {
 			xasprintf(cause, "frame: key %zu is not valid UTF-8",
 			    i);
 			return (-1);

@@ -105,6 +105,9 @@ void	 frame_msg_free(struct frame_msg *);
 const msgpack_object *frame_map_get(const msgpack_object *map,
 	     const char *key);
 
+/* A msgpack object's type in words ("str", "int"), for "got X" in errors. */
+const char *frame_type_word(const msgpack_object *);
+
 /*
  * Encoders: each appends one whole frame (header and payload) to out, which
  * must have room under its cap (they die if not: frames we make are small).

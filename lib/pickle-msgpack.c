@@ -139,25 +139,6 @@ pickle_mp_path_key(struct pickle_msgpack *mp, const msgpack_object *k)
 		pickle_mp_path(mp, "[?]");
 }
 
-/* ASCII first, word by word; the rest through utf8_valid. */
-static int
-pickle_mp_utf8(const char *p, size_t n)
-{
-	size_t		 i = 0;
-	uint64_t	 w;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		if (w & 0x8080808080808080ULL)
-			break;
-	}
-	for (; i < n; i++) {
-		if ((unsigned char)p[i] >= 0x80)
-			return (utf8_valid(p + i, n - i));
-	}
-	return (1);
-}
-
 /* A module or class name of an ext: a non-empty str without NUL. */
 static char *
 pickle_mp_name(struct pickle_msgpack *mp, const msgpack_object *o,
@@ -170,7 +151,7 @@ pickle_mp_name(struct pickle_msgpack *mp, const msgpack_object *o,
 		    what);
 		return (NULL);
 	}
-	if (!pickle_mp_utf8(o->via.str.ptr, o->via.str.size) ||
+	if (!utf8_valid(o->via.str.ptr, o->via.str.size) ||
 	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL) {
 		pickle_mp_fail(mp, "%s ext: %s is not valid UTF-8 without NUL",
 		    ext, what);
@@ -635,7 +616,7 @@ pickle_mp_scalar(struct pickle_msgpack *mp, const msgpack_object *o)
 			v->u.f = o->via.f64;
 		break;
 	case MSGPACK_OBJECT_STR:
-		if (!pickle_mp_utf8(o->via.str.ptr, o->via.str.size))
+		if (!utf8_valid(o->via.str.ptr, o->via.str.size))
 			return (pickle_mp_fail(mp, "str is not valid UTF-8"));
 		v = pickle_new_str(&mp->st, PICKLE_UNICODE, o->via.str.ptr,
 		    o->via.str.size);
