@@ -45,6 +45,12 @@ struct store_backend {
 	 * (pragmas, time zone...). Returns NULL and sets *cause on failure.
 	 */
 	struct store_conn	*(*open)(const char *, char **);
+	/*
+	 * Connects for reading only (query.h): never creates the database,
+	 * and the session refuses writes (SQLite: query_only; PostgreSQL:
+	 * default_transaction_read_only).
+	 */
+	struct store_conn	*(*open_read)(const char *, char **);
 	void			 (*close)(struct store_conn *);
 
 	/* Runs a script of one or more statements returning no rows. */
@@ -61,6 +67,17 @@ struct store_backend {
 	int		 (*begin)(struct store_conn *, char **);
 	int		 (*commit)(struct store_conn *, char **);
 	int		 (*rollback)(struct store_conn *);
+	/*
+	 * A read transaction (one snapshot), without any lock that would
+	 * hold a writer back; ended by rollback().
+	 */
+	int		 (*begin_read)(struct store_conn *, char **);
+	/*
+	 * *version gets a number that changes when another connection has
+	 * committed (see query_data_version).
+	 */
+	int		 (*data_version)(struct store_conn *, int64_t *version,
+			     char **);
 	/*
 	 * on non-zero: a commit returns only once it is on disk; zero: the
 	 * backend's default (durable against a crash of the process, not of
@@ -110,6 +127,19 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite_backend;
+#ifdef HAVE_POSTGRESQL
+extern const struct store_backend store_pgsql_backend;
+/* Generated from the schema/pgsql migrations by schema/embed.sh. */
+extern const char *const	schema_pgsql_migrations[];
+extern const size_t		schema_pgsql_count;
+#endif
+
+/*
+ * The backend for a database url: PostgreSQL for "postgresql://" and
+ * "postgres://" (and libpq "key=value" strings: "host=...", "dbname=..."),
+ * SQLite otherwise. NULL with *cause when the engine is not built in.
+ */
+const struct store_backend *store_backend_for(const char *url, char **cause);
 
 /* Generated from the schema/sqlite migrations by schema/embed.sh. */
 extern const char *const	schema_sqlite_migrations[];

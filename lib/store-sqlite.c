@@ -114,6 +114,68 @@ store_sqlite_open(const char *url, char **cause)
 	return (c);
 }
 
+/*
+ * Opens the existing database at path url for reading: no create, and
+ * query_only so that nothing written through this connection can reach
+ * the file. A reader waits for locks only briefly (WAL readers block only
+ * during recovery).
+ */
+static struct store_conn *
+store_sqlite_open_read(const char *url, char **cause)
+{
+	struct store_conn	*c;
+	char			*error;
+
+	c = xcalloc(1, sizeof *c);
+	if (sqlite3_open_v2(url, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		xasprintf(cause, "sqlite: %s: %s", url, c->db != NULL ?
+		    sqlite3_errmsg(c->db) : "out of memory");
+		store_sqlite_close(c);
+		return (NULL);
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, STORE_SQLITE_BUSY_MS);
+	if (store_sqlite_exec(c, "PRAGMA query_only = 1; "
+	    "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;",
+	    &error) != 0) {
+		xasprintf(cause, "sqlite: %s: %s", url, error);
+		free(error);
+		store_sqlite_close(c);
+		return (NULL);
+	}
+	return (c);
+}
+
+static int
+store_sqlite_begin_read(struct store_conn *c, char **cause)
+{
+	return (store_sqlite_exec(c, "BEGIN DEFERRED", cause));
+}
+
+static int
+store_sqlite_data_version(struct store_conn *c, int64_t *version,
+    char **cause)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA data_version", -1, &stmt,
+	    NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s", sqlite3_errmsg(c->db));
+		return (-1);
+	}
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		xasprintf(cause, "%s", sqlite3_errmsg(c->db));
+		sqlite3_finalize(stmt);
+		return (-1);
+	}
+	*version = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return (0);
+}
+
 static int
 store_sqlite_table_exists(struct store_conn *c, const char *name,
     int *exists, char **cause)
@@ -437,12 +499,15 @@ const struct store_backend store_sqlite_backend = {
 	.migrations = schema_sqlite_migrations,
 	.nmigrations = &schema_sqlite_count,
 	.open = store_sqlite_open,
+	.open_read = store_sqlite_open_read,
 	.close = store_sqlite_close,
 	.exec = store_sqlite_exec,
 	.table_exists = store_sqlite_table_exists,
 	.begin = store_sqlite_begin,
 	.commit = store_sqlite_commit,
 	.rollback = store_sqlite_rollback,
+	.begin_read = store_sqlite_begin_read,
+	.data_version = store_sqlite_data_version,
 	.set_durable = store_sqlite_set_durable,
 	.prepare = store_sqlite_prepare,
 	.bind_int64 = store_sqlite_bind_int64,

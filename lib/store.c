@@ -597,6 +597,33 @@ fail:
 	return (-1);
 }
 
+/*
+ * PostgreSQL urls ("postgresql://", "postgres://") and libpq keyword
+ * strings (a "host=", "dbname=", "service=" or "user=" keyword) go to the
+ * PostgreSQL backend; anything else is an SQLite file name.
+ */
+const struct store_backend *
+store_backend_for(const char *url, char **cause)
+{
+	static const char *const	 pg[] = { "postgresql://",
+	    "postgres://", "host=", "dbname=", "service=", "user=" };
+	size_t				 i;
+
+	for (i = 0; i < sizeof pg / sizeof pg[0]; i++) {
+		if (strncmp(url, pg[i], strlen(pg[i])) != 0)
+			continue;
+#ifdef HAVE_POSTGRESQL
+		return (&store_pgsql_backend);
+#else
+		xasprintf(cause, "store: %s: this bbmirror was built without "
+		    "PostgreSQL (configure --with-postgresql, libpq-dev)",
+		    url);
+		return (NULL);
+#endif
+	}
+	return (&store_sqlite_backend);
+}
+
 struct store *
 store_open(const char *url, char **cause)
 {
@@ -606,15 +633,11 @@ store_open(const char *url, char **cause)
 		xasprintf(cause, "store: no database given");
 		return (NULL);
 	}
-	if (strncmp(url, "postgresql://", 13) == 0 ||
-	    strncmp(url, "postgres://", 11) == 0) {
-		xasprintf(cause, "store: %s: PostgreSQL is not supported by "
-		    "this version of bbmirror yet; use an SQLite file", url);
+	s = xcalloc(1, sizeof *s);
+	if ((s->be = store_backend_for(url, cause)) == NULL) {
+		free(s);
 		return (NULL);
 	}
-
-	s = xcalloc(1, sizeof *s);
-	s->be = &store_sqlite_backend;
 	if ((s->conn = s->be->open(url, cause)) == NULL) {
 		free(s);
 		return (NULL);

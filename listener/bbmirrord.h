@@ -37,6 +37,16 @@ struct bbmirrord_options {
 	int64_t		 commit_ms;
 	int64_t		 max_frame;
 	int		 sync_full;
+	const char	*http;		/* NULL: no HTTP server */
+	int64_t		 http_threads;
+	int64_t		 http_timeout;
+	int64_t		 http_max_connections;
+	int		 read_only;
+	const char	*master_basedir;
+	const char	*log_max_age;
+	const char	*log_max_total_size;
+	const char	*log_keep;
+	int64_t		 prune_interval;
 	int		 syslog;
 	const char	*log_file;
 	int		 verbose;
@@ -59,6 +69,7 @@ struct writer {
 	ev_idle		 idle;
 	uint64_t	 events;	/* in the open batch */
 	uint64_t	 commits;
+	double		 started;	/* ev_time() the batch began */
 };
 
 struct server;
@@ -68,6 +79,21 @@ void	writer_init(struct server *);
 void	writer_free(struct server *);
 /* Applies one event of c (a READY connection), opening a batch if needed. */
 void	writer_apply(struct conn *, const struct bbm_event *);
+/*
+ * Opens a batch if none is open. Returns 0, or -1 if the transaction
+ * cannot begin (logged; every connection is closed).
+ */
+int	writer_batch(struct server *);
+/*
+ * Applies one event of master master_id (master: its name, for logs and
+ * metrics) inside the open batch (writer_batch first). A failed event is
+ * logged. Does not commit: the caller calls writer_check, which commits
+ * once the batch is full.
+ */
+enum live_result writer_apply_event(struct server *, int64_t master_id,
+	    const char *master, const struct bbm_event *);
+/* Commits if the batch holds --commit-events events. */
+void	writer_check(struct server *);
 /*
  * Commits the open batch (if any) and sends every READY connection whose
  * master advanced an ack. On failure logs it and closes every connection.
@@ -141,6 +167,10 @@ struct server {
 
 	int				 stopping;
 	ev_timer			 stop_timer;
+
+	struct http			*http;	/* NULL without --http */
+	struct push_queue		*push;	/* push.c's state */
+	struct pruner			*pruner;	/* pruner.c's state */
 };
 
 /*

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "bbmirrord.h"
+#include "http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -60,6 +61,29 @@ static const struct main_opt main_opts[] = {
 	{ "sync", 0, MAIN_OPT_CHOICE, "full|normal", 0, 0, "full",
 	  "full: acknowledge only what is on disk; normal: what survives "
 	  "a crash of the process" },
+	{ "http", 0, MAIN_OPT_STRING, "ADDR:PORT", 0, 0, "none",
+	  "serve logs, the JSON API, /push and /metrics over HTTP "
+	  "(\"PORT\" alone: loopback)" },
+	{ "http-threads", 0, MAIN_OPT_NUMBER, "N", 1, 256, "4",
+	  "HTTP worker threads, each with its own read-only connection" },
+	{ "http-timeout", 0, MAIN_OPT_NUMBER, "SECONDS", 1, 3600, "30",
+	  "close an HTTP connection idle (or trickling) this long" },
+	{ "http-max-connections", 0, MAIN_OPT_NUMBER, "N", 4, 65536, "1024",
+	  "HTTP connections at once, log followers included" },
+	{ "read-only", 0, MAIN_OPT_FLAG, NULL, 0, 0, NULL,
+	  "serve an existing database over --http without ingesting" },
+	{ "master-basedir", 0, MAIN_OPT_STRING, "DIR", 0, 0, NULL,
+	  "base directory of the master pushing to /push: its log files "
+	  "are read when steps finish" },
+	{ "log-max-age", 0, MAIN_OPT_STRING, "AGE", 0, 0, NULL,
+	  "prune the logs of builds finished longer ago (\"30d\", \"12h\")" },
+	{ "log-max-total-size", 0, MAIN_OPT_STRING, "SIZE", 0, 0, NULL,
+	  "prune the oldest logs while the log store is larger (\"20G\")" },
+	{ "log-keep", 0, MAIN_OPT_STRING, "RULES", 0, 0, NULL,
+	  "keep some builds' logs longer: RESULT=AGE,... "
+	  "(\"failure=90d,exception=90d\")" },
+	{ "prune-interval", 0, MAIN_OPT_NUMBER, "SECONDS", 1, 86400, "60",
+	  "how often the pruner runs" },
 	{ "syslog", 0, MAIN_OPT_FLAG, NULL, 0, 0, NULL,
 	  "log to syslog (facility daemon) instead of stderr" },
 	{ "log-file", 0, MAIN_OPT_STRING, "FILE", 0, 0, NULL,
@@ -110,7 +134,8 @@ main_usage(FILE *fp)
 
 	fprintf(fp, "usage: bbmirrord [options]\n\n"
 	    "Receives the status events of Buildbot masters (sent by the\n"
-	    "bbmirror plugin) and writes them to the mirror database.\n\n"
+	    "bbmirror plugin) and writes them to the mirror database;\n"
+	    "serves logs and a JSON API over HTTP (--http).\n\n"
 	    "options:\n");
 	for (i = 0; i < NOPTS; i++) {
 		o = &main_opts[i];
@@ -349,6 +374,26 @@ main_convert(struct main_values *v, struct bbmirrord_options *opts,
 			opts->max_frame = n;
 		else if (strcmp(o->name, "sync") == 0)
 			opts->sync_full = (strcmp(s, "full") == 0);
+		else if (strcmp(o->name, "http") == 0)
+			opts->http = (strcmp(s, "none") == 0) ? NULL : s;
+		else if (strcmp(o->name, "http-threads") == 0)
+			opts->http_threads = n;
+		else if (strcmp(o->name, "http-timeout") == 0)
+			opts->http_timeout = n;
+		else if (strcmp(o->name, "http-max-connections") == 0)
+			opts->http_max_connections = n;
+		else if (strcmp(o->name, "read-only") == 0)
+			opts->read_only = flag;
+		else if (strcmp(o->name, "master-basedir") == 0)
+			opts->master_basedir = s;
+		else if (strcmp(o->name, "log-max-age") == 0)
+			opts->log_max_age = s;
+		else if (strcmp(o->name, "log-max-total-size") == 0)
+			opts->log_max_total_size = s;
+		else if (strcmp(o->name, "log-keep") == 0)
+			opts->log_keep = s;
+		else if (strcmp(o->name, "prune-interval") == 0)
+			opts->prune_interval = n;
 		else if (strcmp(o->name, "syslog") == 0)
 			opts->syslog = flag;
 		else if (strcmp(o->name, "log-file") == 0)
@@ -365,6 +410,17 @@ main_convert(struct main_values *v, struct bbmirrord_options *opts,
 	if (opts->verbose && opts->quiet) {
 		xasprintf(cause, "--verbose and --quiet: choose one");
 		return (-1);
+	}
+	if (opts->read_only) {
+		if (opts->http == NULL) {
+			xasprintf(cause, "--read-only needs --http: there is "
+			    "nothing else to serve");
+			return (-1);
+		}
+		/* A reader takes no socket: any number run beside one writer. */
+		opts->socket = NULL;
+		opts->tcp = NULL;
+		return (0);
 	}
 	if (opts->socket == NULL && opts->tcp == NULL) {
 		xasprintf(cause, "nothing to listen on: --socket is none and "
@@ -491,6 +547,14 @@ main_parse(int argc, char **argv, struct main_values *v,
 	}
 }
 
+/* The HTTP server's address for the startup line. */
+static const char *
+main_http_desc(struct server *srv)
+{
+	return (srv->http->listen_desc != NULL ? srv->http->listen_desc :
+	    srv->opts->http);
+}
+
 static void
 main_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -512,7 +576,11 @@ main_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		if (!srv->stopping)
 			log_info("%s: shutting down",
 			    w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
-		server_shutdown(srv);
+		if (srv->opts->read_only) {
+			srv->stopping = 1;
+			ev_break(loop, EVBREAK_ALL);
+		} else
+			server_shutdown(srv);
 		break;
 	}
 }
@@ -577,44 +645,81 @@ main(int argc, char **argv)
 		log_open_syslog("bbmirrord");
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Listen first: a second daemon must not touch the database. */
-	if (server_listen(&srv, &cause) != 0) {
-		log_warnx("%s", cause);
-		exit(1);
-	}
-	main_open(&srv, &opts);
+	metrics_init();
 	srv.loop = ev_default_loop(EVFLAG_AUTO);
 	if (srv.loop == NULL)
 		fatalx("cannot initialise libev");
-	writer_init(&srv);
-	server_start(&srv);
+	if (!opts.read_only) {
+		/* Listen first: a second daemon must not touch the database. */
+		if (server_listen(&srv, &cause) != 0) {
+			log_warnx("%s", cause);
+			exit(1);
+		}
+		main_open(&srv, &opts);
+		writer_init(&srv);
+		push_init(&srv);
+		if (pruner_init(&srv, &cause) != 0) {
+			log_warnx("%s", cause);
+			free(cause);
+			server_free(&srv);
+			exit(2);
+		}
+		server_start(&srv);
+	}
+	if (opts.http != NULL && (srv.http = http_start(&opts,
+	    opts.read_only ? NULL : &srv, &cause)) == NULL) {
+		log_warnx("%s", cause);
+		free(cause);
+		if (!opts.read_only)
+			server_free(&srv);
+		exit(1);
+	}
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&sigs[i], main_signal_cb, signums[i]);
 		sigs[i].data = &srv;
 		ev_signal_start(srv.loop, &sigs[i]);
 	}
-	where = server_describe(&srv);
-	log_info("bbmirrord %s: listening on %s (database %s, log store %s, "
-	    "sync %s)", PACKAGE_VERSION, where, opts.db, opts.logstore,
-	    opts.sync_full ? "full" : "normal");
-	free(where);
+	if (opts.read_only) {
+		log_info("bbmirrord %s: serving %s read-only on http://%s/ "
+		    "(log store %s)", PACKAGE_VERSION, opts.db,
+		    main_http_desc(&srv), opts.logstore);
+	} else {
+		where = server_describe(&srv);
+		log_info("bbmirrord %s: listening on %s%s%s (database %s, log "
+		    "store %s, sync %s)", PACKAGE_VERSION, where,
+		    srv.http != NULL ? ", http://" : "",
+		    srv.http != NULL ? main_http_desc(&srv) : "", opts.db,
+		    opts.logstore, opts.sync_full ? "full" : "normal");
+		free(where);
+	}
 
 	ev_run(srv.loop, 0);
 
-	/* A batch can be open only if the loop stopped without a signal. */
-	if (live_in_batch(srv.live))
-		(void)writer_commit(&srv);
-	writer_free(&srv);
+	if (srv.http != NULL) {
+		http_stop(srv.http);
+		srv.http = NULL;
+	}
 	for (i = 0; i < 3; i++)
 		ev_signal_stop(srv.loop, &sigs[i]);
-	server_free(&srv);
-	live_get_stats(srv.live, &st);
-	log_info("stopped: %" PRIu64 " events applied, %" PRIu64 " ignored, %"
-	    PRIu64 " duplicates, %" PRIu64 " failed, %" PRIu64 " commits",
-	    st.events, st.ignored, st.duplicates, st.failed, st.commits);
-	live_free(srv.live);
-	logstore_close(srv.ls);
-	store_close(srv.store);
+	if (!opts.read_only) {
+		/* A batch is open only if the loop stopped without a signal. */
+		if (live_in_batch(srv.live))
+			(void)writer_commit(&srv);
+		push_shutdown(&srv);
+		pruner_free(&srv);
+		writer_free(&srv);
+		server_free(&srv);
+		live_get_stats(srv.live, &st);
+		log_info("stopped: %" PRIu64 " events applied, %" PRIu64
+		    " ignored, %" PRIu64 " duplicates, %" PRIu64 " failed, %"
+		    PRIu64 " commits", st.events, st.ignored, st.duplicates,
+		    st.failed, st.commits);
+		live_free(srv.live);
+		logstore_close(srv.ls);
+		store_close(srv.store);
+	} else
+		log_info("stopped");
+	metrics_free();
 	ev_loop_destroy(srv.loop);
 	free(srv.token);
 	for (i = 0; i < NOPTS; i++)

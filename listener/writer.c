@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "bbmirrord.h"
+#include "http.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -58,39 +59,69 @@ writer_reset(struct server *srv)
 		c->batch_events = 0;
 }
 
-void
-writer_apply(struct conn *c, const struct bbm_event *ev)
+int
+writer_batch(struct server *srv)
 {
-	struct server		*srv = c->srv;
+	struct writer	*w = &srv->writer;
+	char		*cause = NULL;
+
+	if (live_in_batch(srv->live))
+		return (0);
+	if (live_begin(srv->live, &cause) != 0) {
+		log_warnx("cannot begin a transaction: %s", cause);
+		free(cause);
+		writer_reset(srv);
+		server_close_all(srv, "the listener cannot write to "
+		    "its database; reconnect and resend");
+		push_committed(srv, 0);
+		return (-1);
+	}
+	w->events = 0;
+	w->started = ev_time();
+	ev_timer_set(&w->timer, (double)srv->opts->commit_ms / 1000., 0.);
+	ev_timer_start(srv->loop, &w->timer);
+	ev_idle_start(srv->loop, &w->idle);
+	return (0);
+}
+
+enum live_result
+writer_apply_event(struct server *srv, int64_t master_id, const char *master,
+    const struct bbm_event *ev)
+{
 	struct writer		*w = &srv->writer;
 	enum live_result	 r;
 	char			*cause = NULL;
 
-	if (!live_in_batch(srv->live)) {
-		if (live_begin(srv->live, &cause) != 0) {
-			log_warnx("cannot begin a transaction: %s", cause);
-			free(cause);
-			writer_reset(srv);
-			server_close_all(srv, "the listener cannot write to "
-			    "its database; reconnect and resend");
-			return;
-		}
-		w->events = 0;
-		ev_timer_set(&w->timer, (double)srv->opts->commit_ms / 1000.,
-		    0.);
-		ev_timer_start(srv->loop, &w->timer);
-		ev_idle_start(srv->loop, &w->idle);
-	}
-	r = live_apply(srv->live, c->master_id, ev, &cause);
+	r = live_apply(srv->live, master_id, ev, &cause);
 	if (r == LIVE_FAILED) {
-		log_warnx("%s: %s", c->name, cause != NULL ? cause :
+		log_warnx("%s: %s", master, cause != NULL ? cause :
 		    "event failed");
 		free(cause);
 	}
+	if (r == LIVE_APPLIED)
+		metrics_event(master, ev->time);
 	w->events++;
-	c->batch_events++;
-	if (w->events >= (uint64_t)srv->opts->commit_events)
+	metrics_queue_depth(w->events);
+	return (r);
+}
+
+void
+writer_check(struct server *srv)
+{
+	if (srv->writer.events >= (uint64_t)srv->opts->commit_events)
 		writer_commit(srv);
+}
+
+void
+writer_apply(struct conn *c, const struct bbm_event *ev)
+{
+	struct server	*srv = c->srv;
+
+	if (writer_batch(srv) != 0)
+		return;
+	(void)writer_apply_event(srv, c->master_id, c->master, ev);
+	c->batch_events++;
+	writer_check(srv);
 }
 
 int
@@ -99,13 +130,16 @@ writer_commit(struct server *srv)
 	struct writer	*w = &srv->writer;
 	struct conn	*c;
 	char		*cause;
-	uint64_t	 seq;
+	uint64_t	 seq, n = w->events;
 
 	ev_timer_stop(srv->loop, &w->timer);
 	ev_idle_stop(srv->loop, &w->idle);
+
 	if (!live_in_batch(srv->live))
 		return (0);
 	if (live_commit(srv->live, &cause) != 0) {
+		metrics_commit(n, ev_time() - w->started, 0);
+		push_committed(srv, 0);
 		log_warnx("commit of %" PRIu64 " events failed: %s; closing "
 		    "every connection (clients resend from their last ack)",
 		    w->events, cause);
@@ -116,7 +150,12 @@ writer_commit(struct server *srv)
 		return (-1);
 	}
 	w->commits++;
+	metrics_commit(n, ev_time() - w->started, 1);
+	metrics_queue_depth(0);
 	writer_reset(srv);
+	push_committed(srv, 1);
+	if (srv->http != NULL)
+		http_notify(srv->http);
 	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->dead || c->state != CONN_READY)
 			continue;

@@ -802,7 +802,7 @@ test_migrate(const char *name)
 	sqlite3_close(db);
 
 	s = test_open(name);
-	is_int(store_schema_version(s), 2, "store_open migrates it to 2");
+	is_int(store_schema_version(s), 3, "store_open migrates it to 3");
 	if (sqlite3_open(path, &db) != SQLITE_OK) {
 		printf("Bail out! sqlite3_open %s\n", path);
 		exit(1);

@@ -259,17 +259,17 @@ test_schema(void)
 	FILE		*f;
 
 	s = test_open("schema.db");
-	is_int(store_schema_version(s), 2, "new database is at version 2");
+	is_int(store_schema_version(s), 3, "new database is at version 3");
 	store_close(s);
 
 	if (sqlite3_open(test_path("schema.db"), &test_db) != SQLITE_OK) {
 		printf("Bail out! sqlite3_open\n");
 		exit(1);
 	}
-	is_int(test_q_int("SELECT count(*) FROM schema_version"), 2,
+	is_int(test_q_int("SELECT count(*) FROM schema_version"), 3,
 	    "one schema_version row per migration");
-	is_int(test_q_int("SELECT max(version) FROM schema_version"), 2,
-	    "schema_version says 2");
+	is_int(test_q_int("SELECT max(version) FROM schema_version"), 3,
+	    "schema_version says 3");
 	is_int(test_q_int("SELECT count(*) FROM pragma_table_info('builders') "
 	    "WHERE name = 'state' OR name = 'state_at'"), 2,
 	    "builders has state and state_at");
@@ -298,16 +298,16 @@ test_schema(void)
 	    "SELECT name FROM result_codes WHERE code = 6");
 
 	s = test_open("schema.db");
-	is_int(store_schema_version(s), 2, "reopen: still version 2");
+	is_int(store_schema_version(s), 3, "reopen: still version 3");
 	store_close(s);
-	is_int(test_q_int("SELECT count(*) FROM schema_version"), 2,
+	is_int(test_q_int("SELECT count(*) FROM schema_version"), 3,
 	    "reopen adds no schema_version row");
 
 	/* A database from a newer bbmirror is refused, not downgraded. */
-	sqlite3_exec(test_db, "INSERT INTO schema_version VALUES (3, 0)",
+	sqlite3_exec(test_db, "INSERT INTO schema_version VALUES (4, 0)",
 	    NULL, NULL, NULL);
 	s = store_open(test_path("schema.db"), &cause);
-	ok(s == NULL, "schema version 3 is refused");
+	ok(s == NULL, "schema version 4 is refused");
 	ok(cause != NULL && strstr(cause, "newer") != NULL,
 	    "refusal says the schema is newer");
 	tap_diag("%s", cause != NULL ? cause : "(no cause)");

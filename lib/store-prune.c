@@ -1,0 +1,2 @@
+#include "config.h"
+extern int bbm_placeholder;

@@ -1,0 +1,3 @@
+/* http-logs.c: placeholder (issue 4). */
+#include "config.h"
+extern int bbm_placeholder;
