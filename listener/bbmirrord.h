@@ -161,6 +161,7 @@ struct server {
 	ev_timer			 accept_pause;
 
 	struct conn_list		 conns;
+	uint64_t			 nconns;	/* not dead */
 	uint64_t			 next_id;
 	char				*rbuf;
 	ev_idle				 gc;

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "bbmirrord.h"
+#include "http.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -70,6 +71,8 @@ conn_kill(struct conn *c, const char *reason)
 	c->fd = -1;
 	c->dead = 1;
 	c->state = CONN_CLOSING;
+	srv->nconns--;
+	metrics_connections(srv->nconns);
 	ev_idle_start(srv->loop, &srv->gc);
 }
 
@@ -441,6 +444,8 @@ conn_new(struct server *srv, struct listener *l, int fd, const char *peer)
 	    0.);
 	c->close_timer.data = c;
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
+	metrics_connections(srv->nconns);
 	ev_io_start(srv->loop, &c->rio);
 	bbmirrord_debug("%s: connected to %s", c->name, l->name);
 }
