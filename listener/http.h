@@ -207,7 +207,7 @@ void		 push_shutdown(struct server *);
  */
 void		 metrics_init(void);
 void		 metrics_free(void);
-/* An event applied for master (its event time, NaN if unknown). */
+/* An event received for master, not a duplicate (its time, NaN if unknown). */
 void		 metrics_event(const char *master, double event_time);
 /* A commit of n events that took seconds; ok 0 for a failed commit. */
 void		 metrics_commit(uint64_t n, double seconds, int ok);

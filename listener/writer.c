@@ -98,7 +98,7 @@ writer_apply_event(struct server *srv, int64_t master_id, const char *master,
 		    "event failed");
 		free(cause);
 	}
-	if (r == LIVE_APPLIED)
+	if (r != LIVE_DUPLICATE)
 		metrics_event(master, ev->time);
 	w->events++;
 	metrics_queue_depth(w->events);
