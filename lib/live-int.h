@@ -32,6 +32,7 @@
 struct live_master {
 	int64_t			 id;
 	char			*name;
+	enum bbm_origin		 origin;	/* what its rows say */
 	uint64_t		 applied;	/* last seq of the batch */
 	uint64_t		 committed;
 	int			 born;		/* registered in the batch */

@@ -181,6 +181,7 @@ live_master(struct live *l, const char *name, const char *basedir,
 		m = xcalloc(1, sizeof *m);
 		m->id = id;
 		m->name = xstrdup(name);
+		m->origin = BBM_ORIGIN_LIVE;
 		m->applied = seq;
 		m->born = l->batch;
 		TAILQ_INSERT_TAIL(&l->masters, m, entry);
@@ -209,6 +210,17 @@ int
 live_in_batch(const struct live *l)
 {
 	return (l->batch);
+}
+
+void
+live_master_origin(struct live *l, int64_t master_id, enum bbm_origin origin)
+{
+	struct live_master	*m;
+
+	TAILQ_FOREACH(m, &l->masters, entry) {
+		if (m->id == master_id)
+			m->origin = origin;
+	}
 }
 
 uint64_t
@@ -383,7 +395,7 @@ live_builder_id(struct live *l, struct live_master *m, const char *name,
 		return (-1);
 	memset(&rec, 0, sizeof rec);
 	rec.name = xstrdup(name);
-	error = store_builder(l->store, m->id, &rec, BBM_ORIGIN_LIVE, id,
+	error = store_builder(l->store, m->id, &rec, m->origin, id,
 	    cause);
 	free(rec.name);
 	if (error != 0)
@@ -461,7 +473,7 @@ live_build_get(struct live *l, struct live_master *m, const char *builder,
 		rec.finished_at = BBM_NO_TIME;
 		rec.results = BBM_NO_RESULT;
 		error = store_build(l->store, m->id, builder_id, &rec,
-		    BBM_ORIGIN_LIVE, &id, cause);
+		    m->origin, &id, cause);
 		free(rec.builder_name);
 		if (error != 0)
 			return (-1);
@@ -604,7 +616,7 @@ live_build_event(struct live *l, struct live_master *m,
 			goto out;
 	}
 	if (live_unit(l, cause) != 0 || store_build(l->store, m->id,
-	    builder_id, &shadow, BBM_ORIGIN_LIVE, &id, cause) != 0)
+	    builder_id, &shadow, m->origin, &id, cause) != 0)
 		goto out;
 	if (b == NULL)
 		b = live_build_add(l, m, ev->builder, builder_id, rec->number,
@@ -686,7 +698,7 @@ live_event(struct live *l, struct live_master *m, const struct bbm_event *ev,
 			return (-1);
 		}
 		if (store_builder(l->store, m->id, ev->builder_rec,
-		    BBM_ORIGIN_LIVE, &id, cause) != 0)
+		    m->origin, &id, cause) != 0)
 			return (-1);
 		if (live_builder_find(l, m, ev->builder_rec->name) == NULL)
 			live_builder_add(l, m, ev->builder_rec->name, id);
@@ -711,21 +723,21 @@ live_event(struct live *l, struct live_master *m, const struct bbm_event *ev,
 		if (ev->request->brid < 0)
 			return (1);
 		return (store_buildrequest(l->store, m->id, ev->request,
-		    BBM_ORIGIN_LIVE, &id, cause));
+		    m->origin, &id, cause));
 	case EVENT_BUILDSET_SUBMITTED:
 		if (ev->buildset == NULL) {
 			xasprintf(cause, "no buildset");
 			return (-1);
 		}
 		return (store_buildset(l->store, m->id, ev->buildset,
-		    BBM_ORIGIN_LIVE, &id, cause));
+		    m->origin, &id, cause));
 	case EVENT_CHANGE_ADDED:
 		if (ev->change == NULL) {
 			xasprintf(cause, "no change");
 			return (-1);
 		}
 		return (store_change(l->store, m->id, ev->change,
-		    BBM_ORIGIN_LIVE, &id, cause));
+		    m->origin, &id, cause));
 	case EVENT_SLAVE_CONNECTED:
 	case EVENT_SLAVE_DISCONNECTED:
 	case EVENT_SLAVE_PAUSED:
@@ -743,7 +755,7 @@ live_event(struct live *l, struct live_master *m, const struct bbm_event *ev,
 		else
 			se = STORE_SLAVE_UNPAUSED;
 		return (store_slave(l->store, m->id, ev->slave, se, ev->time,
-		    BBM_ORIGIN_LIVE, cause));
+		    m->origin, cause));
 	default:
 		return (1);
 	}

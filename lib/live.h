@@ -99,6 +99,14 @@ int		 live_commit(struct live *, char **cause) WUR;
 /* Rolls back the open batch and drops the in-memory state. */
 void		 live_rollback(struct live *);
 
+/*
+ * The origin the rows of a master known to live_master are written with:
+ * BBM_ORIGIN_LIVE unless set (the HttpStatusPush ingest sets
+ * BBM_ORIGIN_PUSH).
+ */
+void		 live_master_origin(struct live *, int64_t master_id,
+		     enum bbm_origin);
+
 /* The last committed sequence number of a master known to live_master. */
 uint64_t	 live_committed_seq(const struct live *, int64_t master_id);
 

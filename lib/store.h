@@ -251,4 +251,29 @@ int		 store_slave(struct store *, int64_t master_id,
 		     const char *name, enum store_slave_event, double at,
 		     enum bbm_origin, char **cause) WUR;
 
+/* --- the push path (schema v3) ------------------------------------------ */
+
+/*
+ * Records that the HttpStatusPush packet with this digest (push.h) was
+ * applied for master_id (table push_packets, received_at now). *seen gets
+ * 1 if it was recorded already (nothing is written then), 0 if it is new.
+ */
+int		 store_push_seen(struct store *, int64_t master_id,
+		     const char *digest, double now, int *seen,
+		     char **cause) WUR;
+/*
+ * Looks up a build of master_id by builder name and number: the one
+ * started at started (NaN: the one without a start time), or with newest
+ * the last one stored of that number that has not finished, whatever its
+ * start. *found says whether there is one; *build_id and *started_at (NaN
+ * if unknown) get it.
+ */
+int		 store_push_build(struct store *, int64_t master_id,
+		     const char *builder, int64_t number, double started,
+		     int newest, int64_t *build_id, double *started_at,
+		     int *found, char **cause) WUR;
+/* The builddir of builder of master_id (*builddir malloc'd, NULL if none). */
+int		 store_push_builddir(struct store *, int64_t master_id,
+		     const char *builder, char **builddir, char **cause) WUR;
+
 #endif /* BBM_STORE_H */
