@@ -63,3 +63,6 @@ CREATE INDEX push_packets_received ON push_packets (received_at);
 
 -- The pruner walks finished builds oldest first.
 CREATE INDEX builds_finished_at ON builds (finished_at);
+-- The API's build pages of one builder and its change pages by time.
+CREATE INDEX builds_builder_started ON builds (builder_id, started_at);
+CREATE INDEX changes_when_at ON changes (when_at);
