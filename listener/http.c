@@ -766,6 +766,43 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* --- start and stop ---------------------------------------------------- */
 
+/* The value of hex digit c, or -1. */
+static int
+http_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/*
+ * Percent-decoding of the path and the query arguments, in place, as MHD's
+ * own except that "%00" stays as it is: a NUL would cut the string short,
+ * and "/logs/1%00junk" must not be read as "/logs/1". Returns the new
+ * length.
+ */
+static size_t
+http_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char		*r = s, *w = s;
+	int		 hi, lo;
+
+	while (*r != '\0') {
+		if (r[0] == '%' && (hi = http_hex(r[1])) >= 0 &&
+		    (lo = http_hex(r[2])) >= 0 && (hi != 0 || lo != 0)) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return ((size_t)(w - s));
+}
+
 struct http *
 http_start(const struct bbmirrord_options *opts, struct server *srv,
     char **cause)
@@ -820,6 +857,7 @@ http_start(const struct bbmirrord_options *opts, struct server *srv,
 	    (unsigned int)opts->http_max_connections,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, hp,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, hp,
 	    MHD_OPTION_END);
 	if (h->mhd != NULL) {
