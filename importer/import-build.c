@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "legacy.h"
-#include "logfile.h"
+#include "logcopy.h"
 #include "logstore.h"
 #include "pickle.h"
 #include "store.h"
@@ -37,117 +37,30 @@ import_job_warn(struct import_job *job, const char *fmt, ...)
 	free(s);
 }
 
-/* Parser callback: nothing to do per chunk, the parser counts. */
-static int
-import_chunk_cb(void *arg, int channel, const char *text, size_t len,
-    int chunk_end)
-{
-	return (0);
-}
-
 /*
- * Copies one log's content into the log store and fills the log's store
- * fields. Problems are warnings: what was read before them is kept and the
- * log is marked incomplete.
+ * Copies one log's content into the log store (logcopy_log) and counts its
+ * bytes. Problems are the job's warnings; a log the log store failed to
+ * take is missing.
  */
 static void
-import_log(struct import_ctx *ctx, struct logstore *ls, struct import_job *job,
-    struct bbm_step *step, size_t li, char *buffer)
+import_log(struct logstore *ls, struct import_job *job, struct bbm_log *log,
+    char *buffer)
 {
-	struct bbm_log		*log = &step->logs[li];
-	struct logfile_parser	 parser;
-	struct logstore_writer	*w;
-	struct logfile		*lf = NULL;
-	char			*cause = NULL;
-	char			*what;
-	ssize_t			 n;
-	int			 ok = 1;
+	char	*warning = NULL, *cause = NULL;
 
-	if (log->inline_chunks == NULL && log->filename == NULL) {
-		log->state = BBM_LOG_MISSING;
-		return;
-	}
-	if (log->inline_chunks == NULL) {
-		lf = logfile_open(job->dir->path, log->filename, &cause);
-		if (lf == NULL) {
-			if (cause != NULL) {
-				import_job_warn(job, "%s", cause);
-				free(cause);
-			}
-			log->state = BBM_LOG_MISSING;
-			return;
-		}
-	}
-	/* The file's name outlives lf, for the messages below. */
-	what = xstrdup(lf != NULL ? logfile_path(lf) : log->name);
-	/* Finished logs go to the worker's pack file: one file per log
-	 * would spend most of the import creating inodes. */
-	if ((w = logstore_create_packed(ls, &cause)) == NULL) {
+	if (logcopy_log(ls, job->dir->path, log, buffer, IMPORT_READ_SIZE,
+	    &warning, &cause) != 0) {
 		import_job_warn(job, "log store: %s", cause);
 		free(cause);
-		free(what);
-		if (lf != NULL)
-			logfile_close(lf);
 		log->state = BBM_LOG_MISSING;
 		return;
 	}
-	logfile_parser_init(&parser);
-	if (lf == NULL) {
-		if (logfile_parser_feed(&parser, log->inline_chunks,
-		    log->inline_len, import_chunk_cb, NULL, &cause) != 0 ||
-		    logstore_write(w, log->inline_chunks, log->inline_len,
-		    &cause) != 0)
-			ok = 0;
-	} else {
-		for (;;) {
-			n = logfile_read(lf, buffer, IMPORT_READ_SIZE, &cause);
-			if (n <= 0) {
-				ok = (n == 0);
-				break;
-			}
-			if (logfile_parser_feed(&parser, buffer, (size_t)n,
-			    import_chunk_cb, NULL, &cause) != 0) {
-				ok = 0;
-				break;
-			}
-			if (logstore_write(w, buffer, (size_t)n, &cause) != 0) {
-				ok = 0;
-				break;
-			}
-		}
-		logfile_close(lf);
+	if (warning != NULL) {
+		import_job_warn(job, "%s", warning);
+		free(warning);
 	}
-	if (!ok) {
-		/* Decompression errors name the file already. */
-		if (strstr(cause, what) != NULL)
-			import_job_warn(job, "%s (kept the %" PRIu64 " bytes "
-			    "before it)", cause, parser.offset);
-		else
-			import_job_warn(job, "%s: %s (kept the %" PRIu64
-			    " bytes before it)", what, cause, parser.offset);
-		free(cause);
-		cause = NULL;
-	}
-	if (logstore_commit_packed(w, &log->store_key, &cause) != 0) {
-		import_job_warn(job, "log store: %s", cause);
-		free(cause);
-		free(what);
-		log->store_key = NULL;
-		log->state = BBM_LOG_MISSING;
-		return;
-	}
-	log->state = BBM_LOG_STORED;
-	log->stored_bytes = (int64_t)parser.offset;
-	log->text_bytes = (int64_t)parser.text_bytes;
-	log->lines = (int64_t)parser.lines;
-	log->complete = ok && logfile_parser_tail(&parser) == 0;
-	if (ok && logfile_parser_tail(&parser) != 0)
-		import_job_warn(job, "%s: ends inside a chunk (%" PRIu64
-		    " bytes after offset %" PRIu64 "): stored as incomplete",
-		    what, logfile_parser_tail(&parser),
-		    parser.offset - logfile_parser_tail(&parser));
-	free(what);
-	job->log_bytes += (uint64_t)log->stored_bytes;
+	if (log->state == BBM_LOG_STORED)
+		job->log_bytes += (uint64_t)log->stored_bytes;
 }
 
 /* Decodes one build pickle and stores its logs: the workers' unit. */
@@ -188,7 +101,7 @@ import_decode(struct import_ctx *ctx, struct logstore *ls,
 	for (i = 0; i < job->build.nsteps; i++) {
 		step = &job->build.steps[i];
 		for (j = 0; j < step->nlogs; j++)
-			import_log(ctx, ls, job, step, j, buffer);
+			import_log(ls, job, &step->logs[j], buffer);
 	}
 }
 

@@ -161,22 +161,4 @@ const char *push_state_basedir(struct push_state *, int64_t master_id,
 /* Forgets everything (after a failed commit the master resends). */
 void	 push_state_clear(struct push_state *);
 
-/* --- push-log.c: log contents from the master's files ------------------ */
-
-struct logstore;
-
-/*
- * Copies the content of log (its inline chunks, or the file log->filename
- * in builder directory dir: .bz2, .gz, then raw, spec 1.5) into the log
- * store as one packed log and fills its content columns (state, store_key,
- * stored_bytes, text_bytes, lines, complete), as bbmirror-import does. No
- * file, or a log without a file name: state BBM_LOG_MISSING. A read or
- * parse error keeps what was read before it, as an incomplete log. buffer
- * is scratch space of size bytes. Problems worth reporting are returned in
- * *warning (caller frees; NULL if none). Returns 0, or -1 with *cause when
- * the log store failed (log left unstored).
- */
-int	 push_log_copy(struct logstore *, const char *dir, struct bbm_log *,
-	     char *buffer, size_t size, char **warning, char **cause) WUR;
-
 #endif /* BBM_PUSH_H */

@@ -13,7 +13,7 @@
  *
  * With --master-basedir, a finished step's logs (and at the end of the
  * build, any log still without content) are read from the master's own
- * files (push_log_copy) and their rows written in the same batch.
+ * files (logcopy_log) and their rows written in the same batch.
  *
  * The master is named by the packets' "project" (c['title']) unless the
  * URL says /push?master=NAME. One daemon may take pushes from several
@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "logcopy.h"
 
 /* Bytes read from a log file at a time. */
 #define PUSH_READ_SIZE	(256 * 1024)
@@ -398,7 +400,7 @@ push_copy(struct push_queue *q, struct push_master *m, const char *dir,
 {
 	char	*warning = NULL, *cause = NULL;
 
-	if (push_log_copy(q->srv->ls, dir, log, q->buffer, PUSH_READ_SIZE,
+	if (logcopy_log(q->srv->ls, dir, log, q->buffer, PUSH_READ_SIZE,
 	    &warning, &cause) != 0) {
 		log_warnx("push: %s: %s: %s", m->name, log->filename != NULL ?
 		    log->filename : "log", cause);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "legacy.h"
+#include "logcopy.h"
 #include "logstore.h"
 #include "pickle.h"
 #include "store.h"
@@ -766,7 +767,7 @@ log_cases(const char *dir)
 
 	memset(&log, 0, sizeof log);
 	log.filename = "5-log-sh-stdio";
-	ok(push_log_copy(ls, dir, &log, buf, 7, &warning, &cause) == 0 &&
+	ok(logcopy_log(ls, dir, &log, buf, 7, &warning, &cause) == 0 &&
 	    warning == NULL && log.state == BBM_LOG_STORED && log.complete,
 	    "a raw log stored");
 	is_int(log.stored_bytes, sizeof stream - 1, "stored bytes");
@@ -784,7 +785,7 @@ log_cases(const char *dir)
 
 	memset(&log, 0, sizeof log);
 	log.filename = "5-log-sh-cut";
-	ok(push_log_copy(ls, dir, &log, buf, sizeof buf, &warning,
+	ok(logcopy_log(ls, dir, &log, buf, sizeof buf, &warning,
 	    &cause) == 0 && log.state == BBM_LOG_STORED && !log.complete &&
 	    warning != NULL && strstr(warning, "ends inside a chunk") != NULL,
 	    "a cut log: stored incomplete (%s)", warning);
@@ -794,12 +795,12 @@ log_cases(const char *dir)
 
 	memset(&log, 0, sizeof log);
 	log.filename = "5-log-sh-gone";
-	ok(push_log_copy(ls, dir, &log, buf, sizeof buf, &warning,
+	ok(logcopy_log(ls, dir, &log, buf, sizeof buf, &warning,
 	    &cause) == 0 && log.state == BBM_LOG_MISSING && warning == NULL &&
 	    log.store_key == NULL, "no file: missing");
 	memset(&log, 0, sizeof log);
 	log.filename = "../etc";
-	ok(push_log_copy(ls, dir, &log, buf, sizeof buf, &warning,
+	ok(logcopy_log(ls, dir, &log, buf, sizeof buf, &warning,
 	    &cause) == 0 && log.state == BBM_LOG_MISSING && warning != NULL,
 	    "a name leaving the directory: missing (%s)", warning);
 	free(warning);

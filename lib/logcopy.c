@@ -1,15 +1,14 @@
 /*
- * push-log.c: a log's content from the master's own files into the log
- * store (push.h, push_log_copy), for bbmirrord --master-basedir: the
- * HttpStatusPush packets never carry log text.
+ * logcopy.c: one log's content into the log store (logcopy.h), shared by
+ * bbmirror-import (the logs of build pickles) and bbmirrord
+ * --master-basedir (HttpStatusPush packets never carry log text).
  *
- * This is what bbmirror-import does with the log of a build pickle (one
- * packed log, counted by the chunk parser, incomplete when the stream ends
- * inside a chunk or cannot be read to the end), so that a log stored from
- * a push and the same log imported are the same bytes and the same row.
+ * One packed log, counted by the chunk parser; incomplete when the stream
+ * ends inside a chunk or cannot be read to the end, keeping what was read
+ * before the problem.
  */
 #include "config.h"
-#include "push.h"
+#include "logcopy.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,14 +19,18 @@
 
 /* The parser only counts. */
 static int
-push_log_chunk(void *arg, int channel, const char *text, size_t len,
+logcopy_chunk(void *arg, int channel, const char *text, size_t len,
     int chunk_end)
 {
 	return (0);
 }
 
+/*
+ * The contract is in logcopy.h. The parser only counts what it is fed;
+ * the bytes stored are the decompressed stream as read, whatever it says.
+ */
 int
-push_log_copy(struct logstore *ls, const char *dir, struct bbm_log *log,
+logcopy_log(struct logstore *ls, const char *dir, struct bbm_log *log,
     char *buffer, size_t size, char **warning, char **cause)
 {
 	struct logfile_parser	 parser;
@@ -51,6 +54,8 @@ push_log_copy(struct logstore *ls, const char *dir, struct bbm_log *log,
 			return (0);
 		}
 	}
+	/* A packed log: a file per log would spend an import's time
+	 * creating inodes. */
 	if ((w = logstore_create_packed(ls, cause)) == NULL) {
 		if (lf != NULL)
 			logfile_close(lf);
@@ -60,7 +65,7 @@ push_log_copy(struct logstore *ls, const char *dir, struct bbm_log *log,
 	logfile_parser_init(&parser);
 	if (lf == NULL) {
 		if (logfile_parser_feed(&parser, log->inline_chunks,
-		    log->inline_len, push_log_chunk, NULL, &why) != 0 ||
+		    log->inline_len, logcopy_chunk, NULL, &why) != 0 ||
 		    logstore_write(w, log->inline_chunks, log->inline_len,
 		    &why) != 0)
 			ok = 0;
@@ -71,7 +76,7 @@ push_log_copy(struct logstore *ls, const char *dir, struct bbm_log *log,
 				break;
 			}
 			if (logfile_parser_feed(&parser, buffer, (size_t)n,
-			    push_log_chunk, NULL, &why) != 0 ||
+			    logcopy_chunk, NULL, &why) != 0 ||
 			    logstore_write(w, buffer, (size_t)n, &why) != 0) {
 				ok = 0;
 				break;
@@ -79,6 +84,7 @@ push_log_copy(struct logstore *ls, const char *dir, struct bbm_log *log,
 		}
 	}
 	if (!ok) {
+		/* Decompression errors name the file already. */
 		if (strstr(why, what != NULL ? what : "") != NULL)
 			xasprintf(warning, "%s (kept the %" PRIu64 " bytes "
 			    "before it)", why, parser.offset);
@@ -108,3 +114,4 @@ push_log_copy(struct logstore *ls, const char *dir, struct bbm_log *log,
 	log->complete = ok && logfile_parser_tail(&parser) == 0;
 	return (0);
 }
+
