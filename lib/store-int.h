@@ -1,9 +1,10 @@
 /*
  * store-int.h: private to the store's own files (store.c, store-build.c,
- * store-history.c, store-live.c), never included elsewhere: the
- * connection's state, the names of the statements (their SQL is in
- * store.c's table, so that every statement stays in one place) and the
- * helpers the record writers share.
+ * store-history.c, store-live.c, store-prune.c, store-push.c), never
+ * included elsewhere: the connection's state, the names of the statements
+ * (their SQL is in store.c's table, so that every statement stays in one
+ * place; the pruner's and the push path's own statements are kept in their
+ * files) and the helpers the record writers share.
  * Each helper's contract is stated above its definition.
  */
 #ifndef BBM_STORE_INT_H
