@@ -8,6 +8,7 @@
 #include "config.h"
 #include "bbmirrord.h"
 #include "http.h"
+#include "prune.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -323,7 +324,8 @@ main_convert(struct main_values *v, struct bbmirrord_options *opts,
 {
 	const struct main_opt	*o;
 	const char		*s, *where, *p;
-	int64_t			 n = 0;
+	int64_t			 n = 0, age, keep[PRUNE_NRESULTS];
+	uint64_t		 size;
 	int			 flag = 0;
 	size_t			 i;
 
@@ -411,6 +413,16 @@ main_convert(struct main_values *v, struct bbmirrord_options *opts,
 		xasprintf(cause, "--verbose and --quiet: choose one");
 		return (-1);
 	}
+	/* Checked here too, so that a bad value creates no database. */
+	if (opts->log_max_age != NULL &&
+	    prune_parse_age("--log-max-age", opts->log_max_age, &age, cause) != 0)
+		return (-1);
+	if (opts->log_max_total_size != NULL && prune_parse_size(
+	    "--log-max-total-size", opts->log_max_total_size, &size, cause) != 0)
+		return (-1);
+	if (opts->log_keep != NULL &&
+	    prune_parse_keep("--log-keep", opts->log_keep, keep, cause) != 0)
+		return (-1);
 	if (opts->read_only) {
 		if (opts->http == NULL) {
 			xasprintf(cause, "--read-only needs --http: there is "
