@@ -22,6 +22,13 @@
 struct logstore_reader *
 logstore_open_read(struct logstore *ls, const char *key, char **cause)
 {
+	return (logstore_open_read_at(ls, key, 0, cause));
+}
+
+struct logstore_reader *
+logstore_open_read_at(struct logstore *ls, const char *key, int64_t at,
+    char **cause)
+{
 	struct logstore_packed_key	 pk;
 	struct logstore_reader		*r;
 	struct stat			 st;
@@ -33,6 +40,11 @@ logstore_open_read(struct logstore *ls, const char *key, char **cause)
 		return (NULL);
 	}
 	packed = logstore_key_packed(key);
+	if (at != 0 && (packed || at < 0)) {
+		xasprintf(cause, "%s: cannot read from offset %lld", key,
+		    (long long)at);
+		return (NULL);
+	}
 	if (packed)
 		path = logstore_packed_path(ls, key, &pk, cause);
 	else
@@ -53,6 +65,14 @@ logstore_open_read(struct logstore *ls, const char *key, char **cause)
 		free(path);
 		return (NULL);
 	}
+	if (at > st.st_size || (at != 0 && lseek(fd, (off_t)at,
+	    SEEK_SET) == -1)) {
+		xasprintf(cause, "%s: cannot read from offset %lld (%lld "
+		    "bytes)", path, (long long)at, (long long)st.st_size);
+		close(fd);
+		free(path);
+		return (NULL);
+	}
 	r = xcalloc(1, sizeof *r);
 	r->ls = ls;
 	r->path = path;
@@ -62,6 +82,7 @@ logstore_open_read(struct logstore *ls, const char *key, char **cause)
 		logstore_packed_reader(r, &pk);
 	else {
 		r->inbuf_size = ZSTD_DStreamInSize();
+		r->in_read = (uint64_t)at;
 		/*
 		 * A file is a sequence of frames, possibly none: a live log
 		 * created before its first text (logstore_append_at) is

@@ -190,6 +190,14 @@ int	 logstore_append_at(struct logstore *, const char *key, int64_t at,
  */
 struct logstore_reader *logstore_open_read(struct logstore *, const char *key,
 	     char **cause);
+/*
+ * Like logstore_open_read for a log in a file of its own, reading its
+ * frames from byte at of the file, which must be where a frame starts
+ * (the file's size after an append: a live_logs.store_size). 0 reads the
+ * whole file. A packed key, or at beyond the end of the file, is refused.
+ */
+struct logstore_reader *logstore_open_read_at(struct logstore *,
+	     const char *key, int64_t at, char **cause);
 ssize_t	 logstore_read(struct logstore_reader *, void *, size_t,
 	     char **cause) WUR;
 void	 logstore_close_read(struct logstore_reader *);
