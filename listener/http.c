@@ -37,6 +37,9 @@
 
 /* Memory per connection: bounds the request header. */
 #define HTTP_CONN_MEMORY	(32 << 10)
+/* Reaper rounds between wake-ups of idle followers (10 s; 2 s read-only). */
+#define HTTP_WAKE_TICKS	100
+
 /* How often the reaper and the --read-only poller look (milliseconds). */
 #define HTTP_POLL_MS		20
 /* How long http_stop lets requests in progress finish (milliseconds). */
@@ -430,9 +433,17 @@ http_reaper(void *arg)
 	char			*cause;
 	int64_t			 v, last = 0;
 	int			 failed = 0, retry = 0;
+	unsigned int		 ticks = 0;
 
 	while (!http_stopping(h)) {
 		http_reap(hp);
+		/*
+		 * Now and then wake every follower even without a commit: a
+		 * follower whose client went away is only noticed by MHD when
+		 * it runs again.
+		 */
+		if (++ticks % HTTP_WAKE_TICKS == 0)
+			http_notify(h);
 		if (h->srv != NULL) {
 			http_sleep_ms(HTTP_POLL_MS * 5);
 			continue;
