@@ -43,10 +43,12 @@ echo "== bbmirror-log $id | head -5   (a log's text, from the log store)"
 ./bbmirror-log --db bbmirror.sqlite --logstore logstore "$id" | head -5
 
 echo
-echo "== Live: bbmirrord --db bbmirror.sqlite --logstore logstore --socket demo-live/bbmirrord.sock"
+port=$("$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "== Live: bbmirrord --db bbmirror.sqlite --logstore logstore --socket demo-live/bbmirrord.sock --http 127.0.0.1:$port"
 mkdir -p demo-live/state
 ./bbmirrord --db bbmirror.sqlite --logstore logstore \
-	--socket demo-live/bbmirrord.sock -q 2>demo-live/bbmirrord.log &
+	--socket demo-live/bbmirrord.sock --http "127.0.0.1:$port" -q \
+	2>demo-live/bbmirrord.log &
 daemon=$!
 trap 'kill $daemon 2>/dev/null || true' EXIT INT TERM
 i=0
@@ -59,6 +61,22 @@ echo "   MirrorStatus(socket='demo-live/bbmirrord.sock') in its master.cfg: 5 bu
 	--basedir demo-live/master --spool demo-live/spool \
 	--state demo-live/state --master live-demo \
 	--socket demo-live/bbmirrord.sock --timeout 60 >/dev/null
+echo
+echo "== The same over HTTP: curl http://127.0.0.1:$port/api/v1/builds?master=live-demo&limit=2"
+curl -s "http://127.0.0.1:$port/api/v1/builds?master=live-demo&limit=2" |
+	"$PYTHON3" -c 'import json, sys
+for b in json.load(sys.stdin)["items"]:
+    print("   build %(id)s: %(builder)s #%(number)s, %(result)s, slave %(slave)s" % b)'
+lid=$(sqlite3 bbmirror.sqlite "SELECT l.id FROM logs l JOIN steps s ON s.id = l.step_id
+    JOIN builds b ON b.id = s.build_id JOIN builders bl ON bl.id = b.builder_id
+    JOIN masters m ON m.id = bl.master_id
+    WHERE m.name = 'live-demo' AND l.name = 'stdio' AND l.text_bytes > 0
+    ORDER BY l.id LIMIT 1")
+echo "== curl -H 'Range: bytes=0-199' http://127.0.0.1:$port/logs/$lid   (a log over HTTP)"
+curl -s -H 'Range: bytes=0-199' "http://127.0.0.1:$port/logs/$lid"
+echo
+echo "== curl http://127.0.0.1:$port/metrics | grep events_total"
+curl -s "http://127.0.0.1:$port/metrics" | grep '^bbmirror_events_total'
 kill -TERM $daemon
 wait $daemon || true
 trap - EXIT INT TERM
