@@ -34,7 +34,8 @@ struct import_opt {
 
 static const struct import_opt import_opts[] = {
 	{ "db", 'd', IMPORT_OPT_STRING, "PATH", 0, 0, "bbmirror.sqlite",
-	  "mirror database: an SQLite file (created if needed)" },
+	  "mirror database: an SQLite file (created if needed) or a "
+	  "PostgreSQL connection string (postgresql://..., host=... dbname=...)" },
 	{ "logstore", 'l', IMPORT_OPT_STRING, "DIR", 0, 0, "logstore",
 	  "directory holding the log contents (created if needed)" },
 	{ "master", 'm', IMPORT_OPT_STRING, "NAME", 0, 0, NULL,

@@ -724,7 +724,14 @@ store_unit_begin(struct store *s, char **cause)
 		xasprintf(cause, "store: savepoint: no transaction is open");
 		return (-1);
 	}
-	if (store_stmt(s, STORE_SQL_UNIT_BEGIN, cause) == NULL)
+	/*
+	 * The unit's end and abort are prepared now, while the transaction
+	 * is sound: PostgreSQL prepares nothing but a rollback in a
+	 * transaction a failed statement aborted.
+	 */
+	if (store_stmt(s, STORE_SQL_UNIT_BEGIN, cause) == NULL ||
+	    store_stmt(s, STORE_SQL_UNIT_END, cause) == NULL ||
+	    store_stmt(s, STORE_SQL_UNIT_ABORT, cause) == NULL)
 		return (-1);
 	return (store_run(s, STORE_SQL_UNIT_BEGIN, NULL, NULL, cause));
 }

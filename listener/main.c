@@ -44,7 +44,8 @@ static const struct main_opt main_opts[] = {
 	{ "config", 'c', MAIN_OPT_STRING, "FILE", 0, 0, NULL,
 	  "read settings from FILE (\"name = value\" lines)" },
 	{ "db", 'd', MAIN_OPT_STRING, "PATH", 0, 0, "bbmirror.sqlite",
-	  "mirror database: an SQLite file (created if needed)" },
+	  "mirror database: an SQLite file (created if needed) or a "
+	  "PostgreSQL connection string (postgresql://..., host=... dbname=...)" },
 	{ "logstore", 'l', MAIN_OPT_STRING, "DIR", 0, 0, "logstore",
 	  "directory holding the log contents (created if needed)" },
 	{ "socket", 's', MAIN_OPT_STRING, "PATH", 0, 0, "bbmirrord.sock",

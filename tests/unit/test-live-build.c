@@ -22,6 +22,7 @@
 #include "store.h"
 #include "util.h"
 #include "tap.h"
+#include "test-db.h"
 #include "test-live.h"
 
 #define MAXLOGS		8
@@ -509,13 +510,12 @@ ref_dump(struct scen *sc)
 	struct logfile_parser	 p;
 	struct tlog		*t;
 	struct store		*s;
-	char			 path[256], *cause = NULL, *d;
+	char			*cause = NULL, *d;
 	int64_t			 master_id, builder_id, build_id;
 	size_t			 i;
 
-	snprintf(path, sizeof path, "%s/ref.db", test_dir);
-	unlink(path);
-	if ((s = store_open(path, &cause)) == NULL)
+	test_db_drop("ref.db");
+	if ((s = store_open(test_db_url("ref.db"), &cause)) == NULL)
 		fatalx("%s", cause);
 	memset(&br, 0, sizeof br);
 	br.name = BUILDER;
@@ -542,8 +542,8 @@ ref_dump(struct scen *sc)
 	record_build_free(b);
 	free(b);
 	store_close(s);
-	d = dump(path);
-	unlink(path);
+	d = dump("ref.db");
+	test_db_drop("ref.db");
 	return (d);
 }
 

@@ -1,17 +1,15 @@
 /*
- * test-live.c: the live applier (live.h) against real SQLite files and a
- * real log store in a temporary directory. Events are built as struct
- * bbm_event values. This file holds main(), the environment, reading the
- * database and the log store back, events other than builds and failing
- * events; test-live-build.c a build driven through events.
+ * test-live.c: the live applier (live.h) against real databases, on each
+ * engine (test-db.h), and a real log store in a temporary directory.
+ * Events are built as struct bbm_event values. This file holds main(),
+ * the environment, reading the database and the log store back, events
+ * other than builds and failing events; test-live-build.c a build driven
+ * through events.
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
-#include <ftw.h>
 #include <math.h>
-#include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +22,8 @@
 #include "store.h"
 #include "util.h"
 #include "tap.h"
+#include "test-db.h"
 #include "test-live.h"
-
-char	 test_dir[] = "/tmp/bbm-test-live-XXXXXX";
 
 void
 ev_init(struct bbm_event *ev, enum event_type type, const char *name,
@@ -88,9 +85,10 @@ env_open(struct env *e, const char *name)
 {
 	char	*cause = NULL;
 
-	snprintf(e->db, sizeof e->db, "%s/%s.db", test_dir, name);
-	snprintf(e->dir, sizeof e->dir, "%s/%s.logs", test_dir, name);
-	if ((e->s = store_open(e->db, &cause)) == NULL ||
+	snprintf(e->db, sizeof e->db, "%s.db", name);
+	snprintf(e->dir, sizeof e->dir, "%s%s-%s.logs", test_db_path(""),
+	    test_db_engine_name(), name);
+	if ((e->s = store_open(test_db_url(e->db), &cause)) == NULL ||
 	    (e->ls = logstore_open(e->dir, 1, &cause)) == NULL)
 		fatalx("%s", cause);
 	e->l = live_new(e->s, e->ls);
@@ -109,10 +107,12 @@ env_close(struct env *e)
 
 /*
  * The rows of the database's builds as text: every column but ids,
- * origin, updated_at and store_key, parents by their numbers.
+ * origin, updated_at and store_key, parents by their numbers. Values are
+ * quoted by the engine (quote, quote_nullable): dumps compare on one
+ * engine.
  */
 char *
-dump(const char *path)
+dump(const char *name)
 {
 	static const char *const skip[] = { "id", "origin", "updated_at",
 	    "store_key", "build_id", "step_id", "builder_id", "master_id",
@@ -138,125 +138,90 @@ dump(const char *path)
 		    "sourcestamps ss ON ss.id = x.sourcestamp_id JOIN changes "
 		    "c ON c.id = x.change_id", "ss.number, c.identity" },
 	};
-	sqlite3		*db;
-	sqlite3_stmt	*st;
 	struct buf	 sql, out;
-	const char	*col, *v;
-	char		*q;
+	char		*q, *cols, *col, *rows, *next;
 	size_t		 i, k;
-	int		 j;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK)
-		fatalx("%s: %s", path, sqlite3_errmsg(db));
 	buf_init(&out, 0);
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		buf_init(&sql, 0);
 		if (buf_addf(&sql, "SELECT '%s', %s", t[i].table,
 		    t[i].prefix) != 0)
 			fatalx("sql");
-		xasprintf(&q, "PRAGMA table_info(%s)", t[i].table);
-		if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-			fatalx("%s", sqlite3_errmsg(db));
+		xasprintf(&q, TEST_SQL("SELECT name FROM "
+		    "pragma_table_info('%s')",
+		    "SELECT column_name FROM information_schema.columns WHERE "
+		    "table_schema = current_schema() AND table_name = '%s' "
+		    "ORDER BY ordinal_position"), t[i].table);
+		if ((cols = test_db_rows(name, q)) == NULL)
+			fatalx("%s", q);
 		free(q);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			col = (const char *)sqlite3_column_text(st, 1);
+		for (col = cols; *col != '\0'; col = next) {
+			next = col + strcspn(col, "\n");
+			if (*next != '\0')
+				*next++ = '\0';
 			for (k = 0; skip[k] != NULL; k++) {
 				if (strcmp(skip[k], col) == 0)
 					break;
 			}
-			if (skip[k] == NULL && buf_addf(&sql, ", quote(%s.%s)",
+			if (skip[k] == NULL && buf_addf(&sql, TEST_SQL(
+			    ", quote(%s.%s)", ", quote_nullable(%s.%s)"),
 			    t[i].alias, col) != 0)
 				fatalx("sql");
 		}
-		sqlite3_finalize(st);
+		free(cols);
 		if (buf_addf(&sql, " FROM %s ORDER BY %s", t[i].from,
 		    t[i].order) != 0)
 			fatalx("sql");
-		if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) !=
-		    SQLITE_OK)
-			fatalx("%s: %s", sql.data, sqlite3_errmsg(db));
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			for (j = 0; j < sqlite3_column_count(st); j++) {
-				v = (const char *)sqlite3_column_text(st, j);
-				if (buf_addf(&out, "%s%s", j ? "|" : "",
-				    v != NULL ? v : "NULL") != 0)
-					fatalx("dump");
-			}
-			if (buf_add(&out, "\n", 1) != 0)
-				fatalx("dump");
-		}
-		sqlite3_finalize(st);
+		if ((rows = test_db_rows(name, sql.data)) == NULL)
+			fatalx("%s", sql.data);
+		if (buf_add(&out, rows, strlen(rows)) != 0)
+			fatalx("dump");
+		free(rows);
 		buf_free(&sql);
 	}
-	sqlite3_close(db);
+	if (out.data == NULL)
+		return (xstrdup(""));
 	return (buf_steal(&out, NULL));
 }
 
-/* An integer the query gives on the database at path, -999 if none. */
+/* An integer the query gives on database name, -999 if none. */
 int64_t PRINTFLIKE(2, 3)
-q_int(const char *path, const char *fmt, ...)
+q_int(const char *name, const char *fmt, ...)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	char		*sql;
-	int64_t		 v = -999;
+	va_list	 ap;
+	char	*sql;
+	int64_t	 v;
 
 	va_start(ap, fmt);
 	xvasprintf(&sql, fmt, ap);
 	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_type(st, 0) != SQLITE_NULL)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	} else
-		tap_diag("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
+	v = test_db_int(name, "%s", sql);
 	free(sql);
 	return (v);
 }
 
 /* Text the query gives (caller frees), NULL if none. */
 char * PRINTFLIKE(2, 3)
-q_text(const char *path, const char *fmt, ...)
+q_text(const char *name, const char *fmt, ...)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	char		*sql, *v = NULL;
+	va_list	 ap;
+	char	*sql, *v;
 
 	va_start(ap, fmt);
 	xvasprintf(&sql, fmt, ap);
 	va_end(ap);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_type(st, 0) != SQLITE_NULL)
-			v = xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
+	v = test_db_text(name, "%s", sql);
 	free(sql);
 	return (v);
 }
 
-/* Runs a statement on the database at path (dies on error). */
+/* Runs a statement on database name (dies on error). */
 void
-q_exec(const char *path, const char *sql)
+q_exec(const char *name, const char *sql)
 {
-	sqlite3	*db;
-	char	*error = NULL;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
-		fatalx("%s: %s", sql, error != NULL ? error :
-		    sqlite3_errmsg(db));
-	sqlite3_close(db);
+	if (test_db_exec(name, sql) != 0)
+		fatalx("%s: failed", sql);
 }
 
 /* Checks two dumps are equal, showing the first line that differs. */
@@ -607,11 +572,16 @@ test_behind(void)
 	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 1, "b\n");
 	one(&e, &ev, LIVE_APPLIED, "behind: a chunk on another channel");
 	commit(&e, "behind");
-	s = q_text(e.db, "SELECT s.text || '|' || l.state || '|' || "
-	    "quote(l.store_key) || '|' || l.stored_bytes || '|' || "
+	s = q_text(e.db, TEST_SQL("SELECT s.text || '|' || l.state || '|' "
+	    "|| quote(l.store_key) || '|' || l.stored_bytes || '|' || "
 	    "quote(v.pending) || '|' || v.channel || '|' || v.run_bytes || "
 	    "'|' || v.store_size FROM logs l JOIN steps s ON s.id = "
-	    "l.step_id JOIN live_logs v ON v.log_id = l.id");
+	    "l.step_id JOIN live_logs v ON v.log_id = l.id",
+	    "SELECT s.text || '|' || l.state || '|' || "
+	    "quote_nullable(l.store_key) || '|' || l.stored_bytes || '|X''' "
+	    "|| upper(encode(v.pending, 'hex')) || '''|' || v.channel || '|' "
+	    "|| v.run_bytes || '|' || v.store_size FROM logs l JOIN steps s "
+	    "ON s.id = l.step_id JOIN live_logs v ON v.log_id = l.id"));
 	is_str(s, "[\"compile\",\"1\"]|none|NULL|6|X'333A30610A2C620A'|1|2|0",
 	    "behind: the step's last text; the chunk and the run in "
 	    "live_logs, no key");
@@ -675,8 +645,11 @@ test_behind(void)
 	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "new\n");
 	one(&e, &ev, LIVE_APPLIED, "shrink: a chunk of the dropped log");
 	commit(&e, "shrink, again");
-	s = q_text(e.db, "SELECT l.text_bytes || '|' || quote(v.pending) "
-	    "FROM logs l JOIN live_logs v ON v.log_id = l.id");
+	s = q_text(e.db, TEST_SQL("SELECT l.text_bytes || '|' || "
+	    "quote(v.pending) FROM logs l JOIN live_logs v ON "
+	    "v.log_id = l.id", "SELECT l.text_bytes || '|X''' || "
+	    "upper(encode(v.pending, 'hex')) || '''' FROM logs l JOIN "
+	    "live_logs v ON v.log_id = l.id"));
 	is_str(s, "0|X'6E65770A'", "shrink: the log started afresh");
 	free(s);
 	env_close(&e);
@@ -689,7 +662,8 @@ test_behind(void)
 	one(&e, &ev, LIVE_APPLIED, "short: a chunk");
 	commit(&e, "short");
 	env_close(&e);
-	q_exec(e.db, "UPDATE live_logs SET pending = x'61'");
+	q_exec(e.db, TEST_SQL("UPDATE live_logs SET pending = x'61'",
+	    "UPDATE live_logs SET pending = '\\x61'::bytea"));
 	env_open(&e, "short");
 	begin(&e);
 	ev_log(&ev, EVENT_LOG_CHUNK, "logChunk", ++seq, 0, "d");
@@ -703,23 +677,21 @@ test_behind(void)
 	env_close(&e);
 }
 
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return (remove(path));
-}
-
 int
 main(void)
 {
-	if (mkdtemp(test_dir) == NULL)
-		fatal("mkdtemp");
+	enum test_engine	 e;
 
-	test_builds();
-	test_misc();
-	test_failing();
-	test_behind();
-	nftw(test_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	test_db_init("test-live");
+	for (e = 0; e < TEST_ENGINES; e++) {
+		if (!test_db_has(e))
+			continue;
+		test_db_use(e);
+		test_builds();
+		test_misc();
+		test_failing();
+		test_behind();
+	}
+	test_db_done();
 	return (tap_done());
 }
-

@@ -22,7 +22,10 @@
 #define NUMBER		7
 #define STARTED		1700000000.25
 
-/* A store, log store and live applier on files of test_dir. */
+/*
+ * A store, log store and live applier: db is the database's name
+ * (test-db.h), dir the log store's directory.
+ */
 struct env {
 	char		 db[256];
 	char		 dir[256];
@@ -34,17 +37,16 @@ struct env {
 };
 
 /*
- * test-live.c. test_dir: the temporary directory. env_open opens (or
- * reopens) the environment called name and registers master MASTER.
+ * test-live.c. env_open opens (or reopens) the environment called name
+ * on the current engine and registers master MASTER.
  * ev_init fills ev (zeroed first) as an event type with that name and
  * seq; ev_ident adds the identity of build NUMBER of BUILDER and a step
  * and log index; ev_free frees what they allocated. dump gives the rows
- * of a database's builds as text (caller frees); q_int and q_text what a
- * query gives on it (-999 or NULL if nothing); q_exec runs a statement
+ * of database name's builds as text (caller frees); q_int and q_text what
+ * a query gives on it (-999 or NULL if nothing); q_exec runs a statement
  * on it; same_dump is a test point;
  * read_log reads a log back (caller frees; NULL on error).
  */
-extern char	 test_dir[];
 void		 env_open(struct env *, const char *);
 void		 env_close(struct env *);
 void		 ev_init(struct bbm_event *, enum event_type, const char *,

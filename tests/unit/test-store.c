@@ -1,7 +1,9 @@
 /*
- * test-store.c: the store against real SQLite files in a temporary
- * directory. Every expectation is read back with a second, plain sqlite3
- * connection, so the test checks what a user querying the database sees.
+ * test-store.c: the store against real databases, on each engine
+ * (test-db.h): SQLite files in a temporary directory, and PostgreSQL when
+ * BBM_TEST_PG names a server. Every expectation is read back with a
+ * second, plain connection, so the test checks what a user querying the
+ * database sees.
  *
  * This file holds main(), the reading connection and the record builders,
  * opening and the schema, masters and builders, builds, transactions and
@@ -11,7 +13,6 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,53 +23,25 @@
 #include "store.h"
 #include "util.h"
 #include "tap.h"
+#include "test-db.h"
 #include "test-store.h"
 
-static char	 test_dir[] = "/tmp/bbm-test-store-XXXXXX";
-static sqlite3	*test_db;	/* the reading connection */
-
-/* Path of a file in the temporary directory (static buffer). */
-const char *
-test_path(const char *name)
-{
-	static char	 path[256];
-
-	snprintf(path, sizeof path, "%s/%s", test_dir, name);
-	return (path);
-}
-
-static sqlite3_stmt *
-test_query(const char *fmt, va_list ap)
-{
-	sqlite3_stmt	*stmt;
-	char		*sql;
-
-	xvasprintf(&sql, fmt, ap);
-	if (sqlite3_prepare_v2(test_db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		tap_diag("query %s: %s", sql, sqlite3_errmsg(test_db));
-		stmt = NULL;
-	}
-	free(sql);
-	return (stmt);
-}
+/* The database the reading connection queries. */
+static const char	*test_name = "store.db";
 
 /* The integer in the first column of the first row, or -999 if none. */
 int64_t PRINTFLIKE(1, 2)
 test_q_int(const char *fmt, ...)
 {
-	sqlite3_stmt	*stmt;
-	va_list		 ap;
-	int64_t		 v = -999;
+	va_list	 ap;
+	char	*sql;
+	int64_t	 v;
 
 	va_start(ap, fmt);
-	stmt = test_query(fmt, ap);
+	xvasprintf(&sql, fmt, ap);
 	va_end(ap);
-	if (stmt == NULL)
-		return (v);
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	v = test_db_int(test_name, "%s", sql);
+	free(sql);
 	return (v);
 }
 
@@ -76,19 +49,14 @@ test_q_int(const char *fmt, ...)
 char * PRINTFLIKE(1, 2)
 test_q_text(const char *fmt, ...)
 {
-	sqlite3_stmt	*stmt;
-	va_list		 ap;
-	char		*v = NULL;
+	va_list	 ap;
+	char	*sql, *v;
 
 	va_start(ap, fmt);
-	stmt = test_query(fmt, ap);
+	xvasprintf(&sql, fmt, ap);
 	va_end(ap);
-	if (stmt == NULL)
-		return (NULL);
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-		v = xstrdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
+	v = test_db_text(test_name, "%s", sql);
+	free(sql);
 	return (v);
 }
 
@@ -230,7 +198,7 @@ test_open(const char *name)
 	struct store	*s;
 	char		*cause = NULL;
 
-	s = store_open(test_path(name), &cause);
+	s = store_open(test_db_url(name), &cause);
 	if (!ok(s != NULL, "store_open %s", name)) {
 		tap_diag("%s", cause);
 		free(cause);
@@ -250,7 +218,7 @@ test_schema(void)
 		"change_properties", "build_changes", "sourcestamp_changes",
 		"buildsets", "buildset_properties", "buildrequests",
 		"build_requests", "import_files", "slaves", "live_masters",
-		"live_logs",
+		"live_logs", "log_garbage", "push_packets",
 	};
 	struct store	*s;
 	char		*cause = NULL, *name;
@@ -258,29 +226,50 @@ test_schema(void)
 	int		 code, good;
 	FILE		*f;
 
+	test_name = "schema.db";
 	s = test_open("schema.db");
 	is_int(store_schema_version(s), 3, "new database is at version 3");
 	store_close(s);
 
-	if (sqlite3_open(test_path("schema.db"), &test_db) != SQLITE_OK) {
-		printf("Bail out! sqlite3_open\n");
-		exit(1);
-	}
 	is_int(test_q_int("SELECT count(*) FROM schema_version"), 3,
 	    "one schema_version row per migration");
 	is_int(test_q_int("SELECT max(version) FROM schema_version"), 3,
 	    "schema_version says 3");
-	is_int(test_q_int("SELECT count(*) FROM pragma_table_info('builders') "
-	    "WHERE name = 'state' OR name = 'state_at'"), 2,
-	    "builders has state and state_at");
-	ok(test_q_int("SELECT min(applied_at > 1500000000) FROM "
-	    "schema_version") == 1, "applied_at is an epoch time");
+	is_int(test_q_int(TEST_SQL("SELECT count(*) FROM "
+	    "pragma_table_info('builders') WHERE name = 'state' OR "
+	    "name = 'state_at'", "SELECT count(*) FROM "
+	    "information_schema.columns WHERE table_schema = current_schema() "
+	    "AND table_name = 'builders' AND column_name IN ('state', "
+	    "'state_at')")), 2, "builders has state and state_at");
+	ok(test_q_int("SELECT min(applied_at) FROM schema_version") >
+	    1500000000, "applied_at is an epoch time");
 	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-		is_int(test_q_int("SELECT count(*) FROM sqlite_master WHERE "
-		    "type = 'table' AND name = '%s'", tables[i]), 1,
+		is_int(test_q_int(TEST_SQL("SELECT count(*) FROM sqlite_master "
+		    "WHERE type = 'table' AND name = '%s'", "SELECT count(*) "
+		    "FROM information_schema.tables WHERE table_schema = "
+		    "current_schema() AND table_name = '%s'"), tables[i]), 1,
 		    "table %s exists", tables[i]);
 	}
-	is_qstr("wal", "journal mode is WAL", "PRAGMA journal_mode");
+	if (test_db_engine() == TEST_SQLITE)
+		is_qstr("wal", "journal mode is WAL", "PRAGMA journal_mode");
+	else {
+		is_qstr("double precision", "times are double precision",
+		    "SELECT data_type FROM information_schema.columns WHERE "
+		    "table_schema = current_schema() AND "
+		    "table_name = 'builds' AND column_name = 'started_at'");
+		is_qstr("bigint", "ids are bigint",
+		    "SELECT data_type FROM information_schema.columns WHERE "
+		    "table_schema = current_schema() AND "
+		    "table_name = 'logs' AND column_name = 'id'");
+		is_qstr("bytea", "blobs are bytea",
+		    "SELECT data_type FROM information_schema.columns WHERE "
+		    "table_schema = current_schema() AND "
+		    "table_name = 'live_logs' AND column_name = 'pending'");
+		is_int(test_q_int("SELECT count(*) FROM pg_trigger t JOIN "
+		    "pg_class c ON c.oid = t.tgrelid WHERE c.relname = 'logs' "
+		    "AND c.relnamespace = current_schema()::regnamespace AND "
+		    "NOT t.tgisinternal"), 4, "the four triggers of logs");
+	}
 
 	/* Spec section 4: codes 0 to 6, named as record_result_name. */
 	is_int(test_q_int("SELECT count(*) FROM result_codes"), 7,
@@ -304,9 +293,8 @@ test_schema(void)
 	    "reopen adds no schema_version row");
 
 	/* A database from a newer bbmirror is refused, not downgraded. */
-	sqlite3_exec(test_db, "INSERT INTO schema_version VALUES (4, 0)",
-	    NULL, NULL, NULL);
-	s = store_open(test_path("schema.db"), &cause);
+	test_db_exec("schema.db", "INSERT INTO schema_version VALUES (4, 0)");
+	s = store_open(test_db_url("schema.db"), &cause);
 	ok(s == NULL, "schema version 4 is refused");
 	ok(cause != NULL && strstr(cause, "newer") != NULL,
 	    "refusal says the schema is newer");
@@ -314,9 +302,23 @@ test_schema(void)
 	free(cause);
 	cause = NULL;
 	store_close(s);
-	sqlite3_close(test_db);
-	test_db = NULL;
+	test_db_close("schema.db");
+	test_name = "store.db";
 
+#ifdef HAVE_POSTGRESQL
+	s = store_open("postgresql://localhost:1/bbm", &cause);
+	ok(s == NULL && cause != NULL && strstr(cause, "postgresql") != NULL,
+	    "postgresql:// with no server: the error names the engine");
+	tap_diag("%s", cause != NULL ? cause : "(no cause)");
+	free(cause);
+	cause = NULL;
+	s = store_open("host=/nonexistent/socket/dir dbname=bbm", &cause);
+	ok(s == NULL && cause != NULL, "a libpq key=value string is "
+	    "PostgreSQL's too");
+	tap_diag("%s", cause != NULL ? cause : "(no cause)");
+	free(cause);
+	cause = NULL;
+#else
 	s = store_open("postgresql://localhost/bbm", &cause);
 	ok(s == NULL && cause != NULL && strstr(cause, "PostgreSQL") != NULL,
 	    "postgresql:// is refused with a clear message");
@@ -326,13 +328,16 @@ test_schema(void)
 	ok(s == NULL && cause != NULL, "postgres:// is refused");
 	free(cause);
 	cause = NULL;
+#endif
 
-	if ((f = fopen(test_path("garbage.db"), "w")) != NULL) {
+	if (test_db_engine() != TEST_SQLITE)
+		return;
+	if ((f = fopen(test_db_path("garbage.db"), "w")) != NULL) {
 		for (i = 0; i < 64; i++)
 			fputs("this is not an SQLite database file\n", f);
 		fclose(f);
 	}
-	s = store_open(test_path("garbage.db"), &cause);
+	s = store_open(test_db_path("garbage.db"), &cause);
 	ok(s == NULL && cause != NULL, "a file that is not a database fails");
 	tap_diag("%s", cause != NULL ? cause : "(no cause)");
 	free(cause);
@@ -423,7 +428,7 @@ test_masters_builders(struct store *s, int64_t *master, int64_t *builder)
 	b.name = xstrdup("orphan");
 	rc = store_builder(s, 9999, &b, BBM_ORIGIN_IMPORT, &id, &cause);
 	ok(rc == -1 && cause != NULL && strstr(cause, "builders") != NULL &&
-	    strstr(cause, "FOREIGN KEY") != NULL,
+	    strcasestr(cause, "FOREIGN KEY") != NULL,
 	    "unknown master: error names the table and the SQL error");
 	tap_diag("%s", cause != NULL ? cause : "(no cause)");
 	free(cause);
@@ -481,10 +486,13 @@ test_builds(struct store *s, int64_t master, int64_t builder)
 	    "SELECT l.store_key FROM logs l JOIN steps s ON s.id = l.step_id "
 	    "WHERE s.number = 2 AND l.number = 0");
 	is_qstr("stored", "log state", "SELECT state FROM logs LIMIT 1");
-	is_qstr("blob", "patch body is a blob",
-	    "SELECT typeof(patch_body) FROM sourcestamps");
+	is_qstr(TEST_SQL("blob", "bytea"), "patch body is a blob",
+	    TEST_SQL("SELECT typeof(patch_body) FROM sourcestamps",
+	    "SELECT pg_typeof(patch_body)::text FROM sourcestamps"));
 	is_qstr("FF00646966660A", "patch bytes kept, NUL and non-UTF-8 too",
-	    "SELECT hex(patch_body || x'0A') FROM sourcestamps");
+	    TEST_SQL("SELECT hex(patch_body || x'0A') FROM sourcestamps",
+	    "SELECT upper(encode(patch_body || '\\x0a'::bytea, 'hex')) "
+	    "FROM sourcestamps"));
 	is_int(test_q_int("SELECT patch_level FROM sourcestamps"), 1,
 	    "patch level");
 	is_int(test_q_int("SELECT count(*) FROM changes WHERE "
@@ -666,24 +674,15 @@ test_errors(struct store *s, int64_t master, int64_t builder)
 	free(cause);
 }
 
-int
-main(void)
+/* Every test on the engine selected. */
+static void
+test_engine(void)
 {
 	struct store	*s;
 	int64_t		 master, builder;
-	char		*cmd;
 
-	if (mkdtemp(test_dir) == NULL) {
-		printf("Bail out! mkdtemp\n");
-		return (1);
-	}
 	test_schema();
-
 	s = test_open("store.db");
-	if (sqlite3_open(test_path("store.db"), &test_db) != SQLITE_OK) {
-		printf("Bail out! sqlite3_open\n");
-		return (1);
-	}
 	test_masters_builders(s, &master, &builder);
 	test_builds(s, master, builder);
 	test_changes(s, master);
@@ -693,12 +692,22 @@ main(void)
 	test_rollback(s, master, builder);
 	test_errors(s, master, builder);
 	store_close(s);
-	sqlite3_close(test_db);
+	test_db_close("store.db");
 	test_live_files();
+}
 
-	xasprintf(&cmd, "rm -rf '%s'", test_dir);
-	if (system(cmd) != 0)
-		tap_diag("could not remove %s", test_dir);
-	free(cmd);
+int
+main(void)
+{
+	enum test_engine	 e;
+
+	test_db_init("test-store");
+	for (e = 0; e < TEST_ENGINES; e++) {
+		if (!test_db_has(e))
+			continue;
+		test_db_use(e);
+		test_engine();
+	}
+	test_db_done();
 	return (tap_done());
 }

@@ -18,19 +18,15 @@
 #include "util.h"
 
 /*
- * test-store.c: queries on the second, plain sqlite3 connection to the
- * store's file. test_q_int returns the integer in the first column of the
- * first row, or -999 if none; test_q_text the text there (caller frees),
- * or NULL.
+ * test-store.c: queries on the second, plain connection to the store's
+ * database (test-db.h). test_q_int returns the integer in the first column
+ * of the first row, or -999 if none; test_q_text the text there (caller
+ * frees), or NULL.
  */
 int64_t	 test_q_int(const char *, ...) PRINTFLIKE(1, 2);
-/*
- * test-store.c: the path of a file in the test's temporary directory (a
- * static buffer), and a store opened on one (bails out on failure).
- */
-const char	*test_path(const char *);
-struct store	*test_open(const char *);
 char	*test_q_text(const char *, ...) PRINTFLIKE(1, 2);
+/* test-store.c: a store on database name (bails out on failure). */
+struct store	*test_open(const char *);
 
 /* Checks the text a query gives; name labels the test point. */
 #define is_qstr(want, name, ...) do {					\
@@ -60,11 +56,9 @@ void	 test_changes(struct store *, int64_t);
 void	 test_requests(struct store *, int64_t, int64_t);
 void	 test_files_logs(struct store *, int64_t, int64_t);
 
-/*
- * test-store-live.c: test_live uses the main store and reading connection;
- * test_live_files opens files of its own.
- */
+/* test-store-live.c: uses the main store and reading connection. */
 void	 test_live(struct store *, int64_t, int64_t);
+/* test-store-engine.c: opens databases of its own. */
 void	 test_live_files(void);
 
 #endif /* BBM_TEST_STORE_H */
