@@ -20,7 +20,8 @@ socket, decode, apply, commit, notify, read, HTTP. Prints one JSON line:
 
 followers: keeps N followers busy until FILE exists: each picks a running
 log (a row of live_logs, read from DB), follows it to its end, and starts
-over; prints {"followers", "streams", "bytes"} at the end.
+over; prints {"followers", "streams", "bytes"} at the end. One thread and
+non-blocking sockets, so that the load costs the machine little.
 """
 
 import argparse
@@ -195,42 +196,80 @@ def latency(args):
 
 
 def followers(args):
-    stop = threading.Event()
-    counts = []
+    """One thread, non-blocking sockets: the load generator must cost the
+    machine as little as it can, since it shares the CPUs with the daemon."""
+    import selectors
 
-    def worker(seed):
-        rng = random.Random(seed)
-        con = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
-        got = [0, 0]
-        counts.append(got)
+    host, port = args.http.rsplit(":", 1)
+    sel = selectors.DefaultSelector()
+    rng = random.Random(1)
+    con = None
+    streams = 0
+    total = 0
+    ids = []
+    ids_at = 0.0
+    idle = []           # slots waiting for a running log
+    buf = bytearray(1 << 16)
 
-        def on_data(d):
-            got[0] += len(d)
-        while not stop.is_set():
+    def start(slot):
+        nonlocal ids, ids_at, con
+        now = time.monotonic()
+        if now - ids_at > 0.05:
+            ids_at = now
             try:
+                if con is None:
+                    con = sqlite3.connect("file:%s?mode=ro" % args.db,
+                                          uri=True)
                 ids = [r[0] for r in con.execute(
                     "SELECT log_id FROM live_logs")]
             except sqlite3.Error:
+                con = None
                 ids = []
-            if not ids:
-                time.sleep(0.05)
-                continue
-            http_follow(args.http, "/logs/%d?follow=1" % rng.choice(ids),
-                        on_data, stop)
-            got[1] += 1
-        con.close()
+        if not ids:
+            idle.append(slot)
+            return
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((host, int(port)))
+        req = ("GET /logs/%d?follow=1 HTTP/1.1\r\nHost: %s\r\n"
+               "Connection: close\r\n\r\n" % (rng.choice(ids),
+                                                 args.http)).encode()
+        sel.register(s, selectors.EVENT_WRITE, (slot, req))
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True)
-               for i in range(args.count)]
-    for t in threads:
-        t.start()
+    for i in range(args.count):
+        start(i)
     while not os.path.exists(args.until):
-        time.sleep(0.05)
-    stop.set()
-    time.sleep(0.2)
-    print(json.dumps({"followers": args.count,
-                      "streams": sum(c[1] for c in counts),
-                      "bytes": sum(c[0] for c in counts)}, sort_keys=True))
+        if idle:
+            waiting = idle[:]
+            del idle[:]
+            for slot in waiting:
+                start(slot)
+        for key, ev in sel.select(timeout=0.02):
+            s = key.fileobj
+            slot, req = key.data
+            if ev & selectors.EVENT_WRITE:
+                try:
+                    s.send(req)
+                except OSError:
+                    sel.unregister(s)
+                    s.close()
+                    start(slot)
+                    continue
+                sel.modify(s, selectors.EVENT_READ, (slot, None))
+                continue
+            try:
+                n = s.recv_into(buf)
+            except OSError:
+                n = 0
+            if n:
+                total += n
+                continue
+            sel.unregister(s)
+            s.close()
+            streams += 1
+            start(slot)
+    print(json.dumps({"followers": args.count, "streams": streams,
+                      "bytes": total}, sort_keys=True))
     return 0
 
 
