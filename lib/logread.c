@@ -173,18 +173,6 @@ logread_column_str(struct query_stmt *st, int col)
 	return (xstrdup(s));
 }
 
-static int
-logread_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /*
  * The bytes of a BLOB column whose length (length() in the SQL) is len,
  * malloc'd into *out. query.h has no accessor for BLOBs: SQLite gives a
@@ -218,8 +206,8 @@ logread_blob(struct query_db *db, struct query_stmt *st, int col, size_t len,
 	}
 	*out = xmalloc(len);
 	for (i = 0; i < len; i++) {
-		hi = logread_hexval((unsigned char)s[2 + 2 * i]);
-		lo = logread_hexval((unsigned char)s[3 + 2 * i]);
+		hi = hex_value((unsigned char)s[2 + 2 * i]);
+		lo = hex_value((unsigned char)s[3 + 2 * i]);
 		if (hi == -1 || lo == -1) {
 			free(*out);
 			*out = NULL;

@@ -34,18 +34,6 @@ pickle_is_blank(int c)
 	return (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v');
 }
 
-static int
-pickle_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /*
  * An INT or LONG node for the decimal digits d[0..n) (validated by the
  * caller) with sign neg: INT when it fits in int64_t, else LONG text.
@@ -249,7 +237,7 @@ pickle_int_text(struct pickle_state *st, const char *p, size_t len,
 	if (len == 0 && base != 8)
 		goto bad;
 	for (i = 0; i < len; i++) {
-		dv = pickle_hexval((unsigned char)p[i]);
+		dv = hex_value((unsigned char)p[i]);
 		if (dv < 0 || dv >= base)
 			goto bad;
 	}
@@ -269,7 +257,7 @@ pickle_int_text(struct pickle_state *st, const char *p, size_t len,
 	limbs = xcalloc(nl, sizeof *limbs);
 	n = 0;
 	for (i = 0; i < len; i++) {
-		cur = (uint64_t)pickle_hexval((unsigned char)p[i]);
+		cur = (uint64_t)hex_value((unsigned char)p[i]);
 		for (k = 0; k < n; k++) {
 			cur += (uint64_t)limbs[k] * (uint64_t)base;
 			limbs[k] = (uint32_t)cur;
@@ -324,7 +312,7 @@ pickle_hex4(const char *p, size_t n, uint32_t *cp)
 		return (-1);
 	*cp = 0;
 	for (i = 0; i < 4; i++) {
-		if ((dv = pickle_hexval((unsigned char)p[i])) < 0)
+		if ((dv = hex_value((unsigned char)p[i])) < 0)
 			return (-1);
 		*cp = (*cp << 4) | (uint32_t)dv;
 	}
@@ -395,11 +383,11 @@ pickle_op_string(struct pickle_state *st)
 			break;
 		case 'x':
 			if (len - i < 2 ||
-			    pickle_hexval((unsigned char)p[i]) < 0 ||
-			    pickle_hexval((unsigned char)p[i + 1]) < 0)
+			    hex_value((unsigned char)p[i]) < 0 ||
+			    hex_value((unsigned char)p[i + 1]) < 0)
 				return (pickle_fail(st, "invalid \\x escape"));
-			out[o++] = (char)(pickle_hexval((unsigned char)p[i]) *
-			    16 + pickle_hexval((unsigned char)p[i + 1]));
+			out[o++] = (char)(hex_value((unsigned char)p[i]) *
+			    16 + hex_value((unsigned char)p[i + 1]));
 			i += 2;
 			break;
 		case '0': case '1': case '2': case '3':
@@ -472,7 +460,7 @@ pickle_op_unicode(struct pickle_state *st)
 			return (pickle_fail(st, "truncated \\%c escape", p[j]));
 		cp = 0;
 		for (k = 0; k < cnt; k++) {
-			if ((dv = pickle_hexval((unsigned char)p[i + k])) < 0) {
+			if ((dv = hex_value((unsigned char)p[i + k])) < 0) {
 				return (pickle_fail(st, "invalid \\%c escape",
 				    p[j]));
 			}

@@ -20,18 +20,6 @@
 
 /* --- the form ----------------------------------------------------------- */
 
-static int
-push_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
 /*
  * Decodes one urlencoded name or value, p[0..n) found at offset off of the
  * body, into a NUL-terminated copy (caller frees).
@@ -51,9 +39,9 @@ push_unescape(const char *p, size_t n, size_t off, char **out, size_t *outlen,
 		else if (p[i] != '%')
 			s[o++] = p[i];
 		else {
-			if (n - i < 3 || (hi = push_hex((unsigned char)p[i +
-			    1])) < 0 || (lo = push_hex((unsigned char)p[i +
-			    2])) < 0) {
+			if (n - i < 3 ||
+			    (hi = hex_value((unsigned char)p[i + 1])) < 0 ||
+			    (lo = hex_value((unsigned char)p[i + 2])) < 0) {
 				xasprintf(cause, "form: offset %zu: '%%' is not "
 				    "followed by two hex digits", off + i);
 				free(s);

@@ -320,6 +320,18 @@ utf8_from_bytes(const void *data, size_t len, size_t *outlen)
 	return (out);
 }
 
+int
+hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
 uint64_t
 fnv1a64(uint64_t h, const void *data, size_t len)
 {

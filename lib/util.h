@@ -72,6 +72,9 @@ int	 utf8_valid(const void *, size_t);
 /* Length of the UTF-8 sequence at the start of n bytes, 0 if invalid. */
 size_t	 utf8_seq(const void *, size_t n, int surrogates);
 
+/* The value (0 to 15) of the hexadecimal digit c, or -1 if it is not one. */
+int	 hex_value(int c);
+
 /* 64-bit FNV-1a, for stable keys; chain by passing the previous result. */
 #define FNV1A64_INIT 0xcbf29ce484222325ULL
 uint64_t fnv1a64(uint64_t, const void *, size_t);

@@ -57,6 +57,28 @@ api_list(struct api *a, struct query_stmt *st, const char *what,
 	return (body);
 }
 
+/*
+ * api_list of the rows of sql narrowed by the request's arguments as the n
+ * filters say, in the order order ("ORDER BY ..." with a leading space)
+ * gives; NULL having failed the request.
+ */
+static json_t *
+api_list_filtered(struct api *a, const char *sql, const struct api_filter *f,
+    size_t n, const char *order, const char *what,
+    json_t *(*row)(struct query_stmt *))
+{
+	struct api_sql		 s;
+	struct query_stmt	*st;
+
+	api_sql_init(&s, sql);
+	if (api_filters(a, &s, f, n) != 0)
+		return (NULL);
+	api_sql_add(&s, order);
+	if ((st = api_sql_run(a, &s)) == NULL)
+		return (NULL);
+	return (api_list(a, st, what, row));
+}
+
 /* A count(*) query of one id parameter; -1 having failed the request. */
 static int64_t
 api_count(struct api *a, const char *sql, int64_t id)
@@ -147,16 +169,9 @@ api_get_builders(struct api *a, int64_t unused)
 		{ "master", API_FILTER_REF, "bl.master_id = ?", "m.name = ?" },
 		{ "state", API_FILTER_TEXT, "bl.state = ?", NULL },
 	};
-	struct api_sql			 s;
-	struct query_stmt		*st;
 
-	api_sql_init(&s, API_BUILDER_SQL);
-	if (api_filters(a, &s, filters, nitems(filters)) != 0)
-		return (NULL);
-	api_sql_add(&s, " ORDER BY bl.id");
-	if ((st = api_sql_run(a, &s)) == NULL)
-		return (NULL);
-	return (api_list(a, st, "builders", api_builder_json));
+	return (api_list_filtered(a, API_BUILDER_SQL, filters,
+	    nitems(filters), " ORDER BY bl.id", "builders", api_builder_json));
 }
 
 static json_t *
@@ -264,16 +279,9 @@ api_get_slaves(struct api *a, int64_t unused)
 		{ "master", API_FILTER_REF, "s.master_id = ?", "m.name = ?" },
 		{ "connected", API_FILTER_BOOL, "s.connected = ?", NULL },
 	};
-	struct api_sql			 s;
-	struct query_stmt		*st;
 
-	api_sql_init(&s, API_SLAVE_SQL);
-	if (api_filters(a, &s, filters, nitems(filters)) != 0)
-		return (NULL);
-	api_sql_add(&s, " ORDER BY s.id");
-	if ((st = api_sql_run(a, &s)) == NULL)
-		return (NULL);
-	return (api_list(a, st, "slaves", api_slave_json));
+	return (api_list_filtered(a, API_SLAVE_SQL, filters, nitems(filters),
+	    " ORDER BY s.id", "slaves", api_slave_json));
 }
 
 json_t *

@@ -201,53 +201,6 @@ http_logs_range(const char *s, struct http_logs_range *rg)
 	return (*s == '\0');
 }
 
-/*
- * An error object with more members (extra, stolen; may be NULL) and one
- * more header (name may be NULL): the replies http.h has no room for.
- */
-static enum MHD_Result
-http_logs_error(struct http_req *req, unsigned int status, const char *code,
-    json_t *extra, const char *name, const char *value, const char *msg)
-{
-	struct MHD_Response	*resp;
-	json_t			*body, *err;
-	char			*text, *m;
-	size_t			 len;
-	enum MHD_Result		 ret;
-
-	m = utf8_from_bytes(msg, strlen(msg), NULL);
-	err = json_pack("{s:i,s:s,s:s}", "status", (int)status, "code", code,
-	    "message", m);
-	free(m);
-	if (err == NULL)
-		fatalx("http-logs: cannot encode an error object");
-	if (extra != NULL) {
-		json_object_update(err, extra);
-		json_decref(extra);
-	}
-	body = json_pack("{s:o}", "error", err);
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
-		fatalx("http-logs: cannot encode an error object");
-	json_decref(body);
-	len = strlen(text);
-	text = xreallocarray(text, len + 2, 1);
-	text[len++] = '\n';
-	text[len] = '\0';
-	resp = MHD_create_response_from_buffer(len, text,
-	    MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL)
-		fatalx("http-logs: cannot create a response");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    "no-cache");
-	if (name != NULL)
-		MHD_add_response_header(resp, name, value);
-	ret = MHD_queue_response(req->conn, status, resp);
-	MHD_destroy_response(resp);
-	return (ret);
-}
-
 /* Base64 (RFC 4648, with padding) of len bytes; caller frees. */
 static char *
 http_logs_base64(const unsigned char *p, size_t len)
@@ -605,7 +558,7 @@ unsatisfiable:
 	snprintf(value, sizeof value, "bytes */%" PRIu64, len);
 	snprintf(msg, sizeof msg, "log %" PRId64 ": the range is outside its "
 	    "%" PRIu64 " bytes", st->id, len);
-	*ret = http_logs_error(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
+	*ret = http_reply_error_extra(req, MHD_HTTP_RANGE_NOT_SATISFIABLE,
 	    "range_not_satisfiable", json_pack("{s:I}", "length",
 	    (json_int_t)len), MHD_HTTP_HEADER_CONTENT_RANGE, value, msg);
 	return (1);
@@ -721,15 +674,15 @@ http_logs_gone(struct http_req *req, const struct logread_info *info,
 		    "its metadata remains", info->id);
 		extra = json_pack("{s:o}", "pruned_at", isnan(info->pruned_at) ?
 		    json_null() : json_real(info->pruned_at));
-		*ret = http_logs_error(req, MHD_HTTP_GONE, "pruned", extra,
-		    NULL, NULL, msg);
+		*ret = http_reply_error_extra(req, MHD_HTTP_GONE, "pruned",
+		    extra, NULL, NULL, msg);
 		return (1);
 	}
 	if (info->state == BBM_LOG_MISSING) {
 		snprintf(msg, sizeof msg, "log %" PRId64 ": the master's log "
 		    "file was gone when the build was mirrored", info->id);
-		*ret = http_logs_error(req, MHD_HTTP_NOT_FOUND, "missing",
-		    NULL, NULL, NULL, msg);
+		*ret = http_reply_error_extra(req, MHD_HTTP_NOT_FOUND,
+		    "missing", NULL, NULL, NULL, msg);
 		return (1);
 	}
 	return (0);

@@ -76,18 +76,42 @@ http_etag_valid(const char *s)
 	return (1);
 }
 
+/*
+ * A response holding body's compact text and a final newline (nicer in a
+ * terminal, harmless to parsers); steals body. NULL if body is NULL or
+ * cannot be encoded.
+ */
+static struct MHD_Response *
+http_json_response(json_t *body)
+{
+	struct MHD_Response	*resp;
+	char			*text;
+	size_t			 len;
+
+	text = (body != NULL) ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL)
+		return (NULL);
+	len = strlen(text);
+	text = xreallocarray(text, len + 2, 1);
+	text[len++] = '\n';
+	text[len] = '\0';
+	resp = MHD_create_response_from_buffer(len, text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		fatalx("http: cannot create a response");
+	return (resp);
+}
+
 enum MHD_Result
 http_reply_json(struct http_req *req, unsigned int status, json_t *body,
     const char *etag)
 {
 	struct MHD_Response	*resp;
 	const char		*inm;
-	char			*text, *quoted = NULL;
-	size_t			 len;
+	char			*quoted = NULL;
 
-	text = (body != NULL) ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (text == NULL)
+	if ((resp = http_json_response(body)) == NULL)
 		return (http_reply_error(req, 500, "internal",
 		    "the response could not be encoded"));
 	if (etag != NULL && http_etag_valid(etag))
@@ -96,24 +120,45 @@ http_reply_json(struct http_req *req, unsigned int status, json_t *body,
 	    MHD_HTTP_HEADER_IF_NONE_MATCH);
 	if (quoted != NULL && status == MHD_HTTP_OK && inm != NULL &&
 	    http_etag_match(inm, etag)) {
-		free(text);
+		MHD_destroy_response(resp);
 		resp = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, quoted);
 		free(quoted);
 		return (http_queue(req, MHD_HTTP_NOT_MODIFIED, resp, NULL));
 	}
-	/* A final newline: nicer in a terminal, harmless to parsers. */
-	len = strlen(text);
-	text = xreallocarray(text, len + 2, 1);
-	text[len++] = '\n';
-	text[len] = '\0';
-	resp = MHD_create_response_from_buffer(len, text,
-	    MHD_RESPMEM_MUST_FREE);
 	if (quoted != NULL) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, quoted);
 		free(quoted);
 	}
+	return (http_queue(req, status, resp, "application/json"));
+}
+
+/* msg is made UTF-8: messages may quote the client's bytes. */
+enum MHD_Result
+http_reply_error_extra(struct http_req *req, unsigned int status,
+    const char *code, json_t *extra, const char *name, const char *value,
+    const char *msg)
+{
+	struct MHD_Response	*resp;
+	json_t			*err;
+	char			*m;
+
+	m = utf8_from_bytes(msg, strlen(msg), NULL);
+	err = json_pack("{s:i,s:s,s:s}", "status", (int)status, "code", code,
+	    "message", m);
+	free(m);
+	if (err == NULL)
+		fatalx("http: cannot encode an error object");
+	if (extra != NULL) {
+		json_object_update(err, extra);
+		json_decref(extra);
+	}
+	if ((resp = http_json_response(json_pack("{s:o}", "error",
+	    err))) == NULL)
+		fatalx("http: cannot encode an error object");
+	if (name != NULL)
+		MHD_add_response_header(resp, name, value);
 	return (http_queue(req, status, resp, "application/json"));
 }
 
@@ -126,33 +171,19 @@ http_reply_error(struct http_req *req, unsigned int status, const char *code,
     const char *fmt, ...)
 {
 	va_list			 ap;
-	struct MHD_Response	*resp;
-	json_t			*body;
-	char			*raw, *msg, *text;
-	size_t			 len;
+	char			*msg;
+	const char		*allow = NULL;
+	enum MHD_Result		 ret;
 
 	va_start(ap, fmt);
-	xvasprintf(&raw, fmt, ap);
+	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	/* Messages may quote the client's bytes: make them UTF-8. */
-	msg = utf8_from_bytes(raw, strlen(raw), NULL);
-	free(raw);
-	body = json_pack("{s:{s:i,s:s,s:s}}", "error", "status", (int)status,
-	    "code", code, "message", msg);
-	free(msg);
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
-		fatalx("http: cannot encode an error object");
-	json_decref(body);
-	len = strlen(text);
-	text = xreallocarray(text, len + 2, 1);
-	text[len++] = '\n';
-	text[len] = '\0';
-	resp = MHD_create_response_from_buffer(len, text,
-	    MHD_RESPMEM_MUST_FREE);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    strcmp(req->url, "/push") == 0 ? "POST" : "GET, HEAD");
-	return (http_queue(req, status, resp, "application/json"));
+		allow = strcmp(req->url, "/push") == 0 ? "POST" : "GET, HEAD";
+	ret = http_reply_error_extra(req, status, code, NULL,
+	    allow != NULL ? MHD_HTTP_HEADER_ALLOW : NULL, allow, msg);
+	free(msg);
+	return (ret);
 }
 
 enum MHD_Result

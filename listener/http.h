@@ -134,6 +134,14 @@ enum MHD_Result	 http_reply_json(struct http_req *, unsigned int status,
 		     json_t *body, const char *etag);
 enum MHD_Result	 http_reply_error(struct http_req *, unsigned int status,
 		     const char *code, const char *fmt, ...) PRINTFLIKE(4, 5);
+/*
+ * http_reply_error_extra: an error object for msg (taken as it is) with
+ * more members (extra, stolen; may be NULL) and one more header (name may
+ * be NULL): a 410's pruned_at, a 416's length and Content-Range.
+ */
+enum MHD_Result	 http_reply_error_extra(struct http_req *, unsigned int status,
+		     const char *code, json_t *extra, const char *name,
+		     const char *value, const char *msg);
 enum MHD_Result	 http_reply_text(struct http_req *, unsigned int status,
 		     const char *content_type, const char *text);
 

@@ -286,11 +286,23 @@ push_finish_locked(struct push_queue *q, struct push_job *job,
 	MHD_resume_connection(job->conn);
 }
 
+/* Forgets the masters registered so far (the cache push_master keeps). */
+static void
+push_masters_clear(struct push_queue *q)
+{
+	struct push_master	*m;
+
+	while ((m = TAILQ_FIRST(&q->masters)) != NULL) {
+		TAILQ_REMOVE(&q->masters, m, entry);
+		free(m->name);
+		free(m);
+	}
+}
+
 void
 push_committed(struct server *srv, int ok)
 {
 	struct push_queue	*q = srv->push;
-	struct push_master	*m;
 	struct push_job		*job;
 
 	if (q == NULL)
@@ -308,11 +320,7 @@ push_committed(struct server *srv, int ok)
 	if (ok)
 		return;
 	/* Rows written in the batch (a new master's) are gone. */
-	while ((m = TAILQ_FIRST(&q->masters)) != NULL) {
-		TAILQ_REMOVE(&q->masters, m, entry);
-		free(m->name);
-		free(m);
-	}
+	push_masters_clear(q);
 }
 
 /* The master called name: registered once, then cached. */
@@ -690,7 +698,6 @@ void
 push_shutdown(struct server *srv)
 {
 	struct push_queue	*q = srv->push;
-	struct push_master	*m;
 	struct push_job		*job;
 
 	if (q == NULL)
@@ -707,11 +714,7 @@ push_shutdown(struct server *srv)
 	if (srv->http != NULL)
 		return;
 	ev_async_stop(srv->loop, &q->async);
-	while ((m = TAILQ_FIRST(&q->masters)) != NULL) {
-		TAILQ_REMOVE(&q->masters, m, entry);
-		free(m->name);
-		free(m);
-	}
+	push_masters_clear(q);
 	push_state_free(q->state);
 	free(q->buffer);
 	pthread_mutex_destroy(&q->mtx);

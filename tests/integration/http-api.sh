@@ -12,42 +12,12 @@
 # "valgrind --leak-check=full --error-exitcode=3".
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-command -v curl >/dev/null || skip_all "curl is needed"
-command -v "$PYTHON3" >/dev/null || skip_all "python3 is needed"
-D="$top_builddir/bbmirrord"
-R="$top_builddir/bbmirror-replay"
+http_init
 GEN="$top_srcdir/bench/gen-events.py"
 [ -f "$GEN" ] || skip_all "bench/gen-events.py is needed for recordings"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
-trap 'exit 1' INT TERM
 DB="$T_TMP/mirror.sqlite"
 LS="$T_TMP/ls"
 S="$T_TMP/d.sock"
-
-# start_daemon NAME ARGS...: starts bbmirrord (stderr to $T_TMP/NAME.err),
-# sets DPID and PORT (from the startup line). Fails if the daemon exits.
-start_daemon() {
-	name=$1
-	shift
-	${BBMIRRORD_WRAPPER:-} "$D" "$@" 2>"$T_TMP/$name.err" &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	while [ $i -lt 600 ]; do
-		if grep -q "bbmirrord [0-9.]*: \(listening on\|serving\) " \
-		    "$T_TMP/$name.err" 2>/dev/null; then
-			PORT=$(grep -o "http://[^ /,]*" "$T_TMP/$name.err" |
-			    head -n 1 | sed 's/.*://')
-			return 0
-		fi
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$DPID" 2>/dev/null
-	return 1
-}
 
 # check ARGS...: runs the checker; its PASS/FAIL lines become TAP lines.
 check() {
@@ -1015,7 +985,7 @@ ok $? "recording alpha (40 builds) generated"
     --seed 2 --out "$T_TMP/beta.bin" >/dev/null
 ok $? "recording beta (40 builds, the same times) generated"
 
-start_daemon main -s "$S" -d "$DB" -l "$LS" --http 127.0.0.1:0
+http_daemon_start main -s "$S" -d "$DB" -l "$LS" --http 127.0.0.1:0
 ok $? "bbmirrord started with --http on a free port ($PORT)"
 MAIN=$DPID
 B="http://127.0.0.1:$PORT"
@@ -1070,18 +1040,17 @@ is "$(tag /api/v1/masters/1)" "$t_master" "the ETag of an unchanged master is th
 check static "$B" "$DB" again
 
 # A --read-only daemon on the same database answers identically.
-start_daemon ro -d "$DB" -l "$LS" --read-only --http 127.0.0.1:0
+http_daemon_start ro -d "$DB" -l "$LS" --read-only --http 127.0.0.1:0
 ok $? "bbmirrord --read-only started ($PORT)"
 RO="http://127.0.0.1:$PORT"
 RODPID=$DPID
 check compare "$B" "$RO" "$DB"
-kill -TERM "$RODPID"
-wait "$RODPID"
+daemon_stop "$RODPID"
 is "$?" "0" "--read-only daemon: SIGTERM, exit 0"
 
 # A reader whose database cannot be read answers 503 and keeps trying:
 # missing (and not created), then too old a schema.
-start_daemon gone -d "$T_TMP/gone.sqlite" -l "$T_TMP/gone-ls" --read-only \
+http_daemon_start gone -d "$T_TMP/gone.sqlite" -l "$T_TMP/gone-ls" --read-only \
     --http 127.0.0.1:0
 ok $? "bbmirrord --read-only on a missing database starts ($PORT)"
 GONEPID=$DPID
@@ -1098,18 +1067,10 @@ st=$(curl -s -o "$T_TMP/gone.json" -w '%{http_code}' "http://127.0.0.1:$PORT/api
 is "$st" "503" "a database of schema version 2: 503"
 grep -q "schema version 2, this reader needs 3" "$T_TMP/gone.json"
 ok $? "... saying which version it needs"
-kill -TERM "$GONEPID"
-wait "$GONEPID"
+daemon_stop "$GONEPID"
 is "$?" "0" "that reader: SIGTERM, exit 0"
 
-kill -TERM "$MAIN"
-wait "$MAIN"
+daemon_stop "$MAIN"
 is "$?" "0" "main daemon: SIGTERM, exit 0"
-if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error\|Invalid read\|Invalid write" \
-    "$T_TMP"/*.err 2>/dev/null; then
-	ok 1 "no sanitizer or valgrind reports"
-	grep -h "ERROR: AddressSanitizer\|runtime error\|Invalid" "$T_TMP"/*.err | sed 's/^/# /'
-else
-	ok 0 "no sanitizer or valgrind reports"
-fi
+no_reports "no sanitizer or valgrind reports" "Invalid read\|Invalid write"
 done_testing

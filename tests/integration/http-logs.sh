@@ -15,55 +15,12 @@
 # "valgrind --leak-check=full --error-exitcode=3".
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-command -v curl >/dev/null || skip_all "curl is needed"
-command -v "$PYTHON3" >/dev/null || skip_all "python3 is needed"
-D="$top_builddir/bbmirrord"
-R="$top_builddir/bbmirror-replay"
+http_init
 GEN="$top_srcdir/bench/gen-events.py"
 GENM="$top_srcdir/bench/gen-master.py"
 FRAMES="$top_srcdir/tests/data/frames"
 [ -x "$D" ] || skip_all "bbmirrord is not built"
 [ -f "$GEN" ] || skip_all "bench/gen-events.py is needed for recordings"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
-trap 'exit 1' INT TERM
-
-# start_daemon NAME ARGS...: starts bbmirrord (stderr to $T_TMP/NAME.err),
-# sets DPID, waits for its startup line.
-start_daemon() {
-	name=$1
-	shift
-	${BBMIRRORD_WRAPPER:-} "$D" "$@" 2>"$T_TMP/$name.err" &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	while [ $i -lt 600 ]; do
-		grep -q "bbmirrord [0-9.]*: \(listening on\|serving\) " \
-			"$T_TMP/$name.err" 2>/dev/null && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$DPID" 2>/dev/null
-	return 1
-}
-
-http_port() {
-	grep -o "http://[^ /,]*" "$T_TMP/$1.err" | head -n 1 | sed 's/.*://'
-}
-
-# get PATH [CURL-ARGS...]: body to $T_TMP/body, headers to $T_TMP/hdr,
-# prints the status code.
-get() {
-	p=$1
-	shift
-	curl -s -o "$T_TMP/body" -D "$T_TMP/hdr" -w '%{http_code}' "$@" \
-		"http://127.0.0.1:$PORT$p"
-}
-
-header() {
-	tr -d '\r' <"$T_TMP/hdr" | sed -n "s/^$1: //Ip" | head -n 1
-}
 
 # vmhwm PID: the peak resident set of a process, in kB.
 vmhwm() {
@@ -378,7 +335,7 @@ DB="$T_TMP/mirror.sqlite"
 LS="$T_TMP/ls"
 M=logmaster
 
-start_daemon main -s "$S" -d "$DB" -l "$LS" --http 127.0.0.1:0 \
+daemon_start main -s "$S" -d "$DB" -l "$LS" --http 127.0.0.1:0 \
 	--http-threads 3
 ok $? "bbmirrord with --http started"
 MAIN=$DPID
@@ -427,14 +384,14 @@ echo "# $n logs have a chunk that is not UTF-8 (bytes_b64)"
 BIG=$(q "$DB" "SELECT id FROM logs WHERE kind = 'text' ORDER BY text_bytes DESC LIMIT 1")
 cp "$T_TMP/w/$BIG.text" "$T_TMP/big"
 LEN=$(wc -c <"$T_TMP/big" | tr -d ' ')
-is "$(get "/logs/$BIG")" 200 "GET the longest log ($LEN bytes): 200"
-is "$(header Content-Type)" "text/plain; charset=utf-8" "... text/plain; charset=utf-8"
-is "$(header Accept-Ranges)" "bytes" "... Accept-Ranges: bytes"
-is "$(header X-Content-Type-Options)" "nosniff" "... nosniff"
+is "$(http_get "/logs/$BIG")" 200 "GET the longest log ($LEN bytes): 200"
+is "$(http_header Content-Type)" "text/plain; charset=utf-8" "... text/plain; charset=utf-8"
+is "$(http_header Accept-Ranges)" "bytes" "... Accept-Ranges: bytes"
+is "$(http_header X-Content-Type-Options)" "nosniff" "... nosniff"
 HTML=$(q "$DB" "SELECT id FROM logs WHERE kind = 'html' AND text_bytes > 0 LIMIT 1")
 if [ -n "$HTML" ]; then
-	get "/logs/$HTML" >/dev/null
-	is "$(header Content-Type):$(header Content-Security-Policy)" \
+	http_get "/logs/$HTML" >/dev/null
+	is "$(http_header Content-Type):$(http_header Content-Security-Policy)" \
 		"text/html; charset=utf-8:sandbox" "an HTML log: text/html, sandboxed"
 else
 	ok 0 "# SKIP no HTML log in the recording"
@@ -443,23 +400,23 @@ fi
 # range SPEC STATUS FIRST LAST: the Range request's status, and for 206
 # the body and Content-Range against bytes FIRST..LAST of the log.
 range() {
-	st=$(get "/logs/$BIG" -H "Range: $1")
+	st=$(http_get "/logs/$BIG" -H "Range: $1")
 	if [ "$2" = 206 ]; then
 		tail -c +$(($3 + 1)) "$T_TMP/big" | head -c $(($4 - $3 + 1)) \
 			>"$T_TMP/want"
 		cmp -s "$T_TMP/body" "$T_TMP/want" &&
-		    [ "$(header Content-Range)" = "bytes $3-$4/$LEN" ] &&
-		    [ "$(header Content-Length)" = "$(($4 - $3 + 1))" ]
+		    [ "$(http_header Content-Range)" = "bytes $3-$4/$LEN" ] &&
+		    [ "$(http_header Content-Length)" = "$(($4 - $3 + 1))" ]
 		ok $? "Range: $1: $st, bytes $3-$4/$LEN"
 		[ "$st" = 206 ] || echo "#   status $st"
 	elif [ "$2" = 416 ]; then
 		[ "$st" = 416 ] &&
-		    [ "$(header Content-Range)" = "bytes */$LEN" ] &&
+		    [ "$(http_header Content-Range)" = "bytes */$LEN" ] &&
 		    lpy error "$T_TMP/body" 416 range_not_satisfiable >/dev/null
 		ok $? "Range: $1: $st, Content-Range: bytes */$LEN"
 	else
 		[ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/big" &&
-		    [ -z "$(header Content-Range)" ]
+		    [ -z "$(http_header Content-Range)" ]
 		ok $? "Range: $1: $st, the whole log"
 	fi
 }
@@ -484,35 +441,35 @@ range "bytes=--5" 200
 range "items=0-5" 200
 range "bytes=0-1,5-6" 200
 range "bytes=0-1, -5" 200
-st=$(get "/logs/$BIG" -H "Range: bytes=0-9" -H 'If-Range: "x"')
+st=$(http_get "/logs/$BIG" -H "Range: bytes=0-9" -H 'If-Range: "x"')
 [ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/big"
 ok $? "Range with If-Range (no validator matches): 200, the whole log"
 ERR=$(ls -S "$T_TMP"/w/*.stderr | head -n 1)
-st=$(get "/logs/$(basename "$ERR" .stderr)?channel=stderr" -H "Range: bytes=-7")
+st=$(http_get "/logs/$(basename "$ERR" .stderr)?channel=stderr" -H "Range: bytes=-7")
 tail -c 7 "$ERR" >"$T_TMP/want"
 [ "$st" = 206 ] && cmp -s "$T_TMP/body" "$T_TMP/want"
 ok $? "Range on a channel selection: the selection's last 7 bytes"
 # An empty text: a log's header channel when it has no header.
 EMPTY=$(find "$T_TMP/w" -name '*.header' -empty | head -n 1)
 EMPTY=$(basename "$EMPTY" .header)
-is "$(get "/logs/$EMPTY?channel=header" -H "Range: bytes=0-")" 416 \
+is "$(http_get "/logs/$EMPTY?channel=header" -H "Range: bytes=0-")" 416 \
 	"an empty text (log $EMPTY, no header): Range bytes=0-: 416"
-is "$(header Content-Range)" "bytes */0" "... Content-Range: bytes */0"
-is "$(get "/logs/$EMPTY?channel=header" -H "Range: bytes=-5")" 416 \
+is "$(http_header Content-Range)" "bytes */0" "... Content-Range: bytes */0"
+is "$(http_get "/logs/$EMPTY?channel=header" -H "Range: bytes=-5")" 416 \
 	"... Range bytes=-5: 416"
-is "$(get "/logs/$EMPTY?channel=header"):$(wc -c <"$T_TMP/body" | tr -d ' ')" \
+is "$(http_get "/logs/$EMPTY?channel=header"):$(wc -c <"$T_TMP/body" | tr -d ' ')" \
 	"200:0" "... without a Range: 200, empty body"
 st=$(curl -s -I -o "$T_TMP/hdr" -w '%{http_code}' \
 	"http://127.0.0.1:$PORT/logs/$BIG")
-[ "$st" = 200 ] && [ "$(header Content-Type)" = "text/plain; charset=utf-8" ]
+[ "$st" = 200 ] && [ "$(http_header Content-Type)" = "text/plain; charset=utf-8" ]
 ok $? "HEAD /logs/ID: 200, the headers"
-st=$(get "/logs/$BIG?offset=$((LEN - 50))")
+st=$(http_get "/logs/$BIG?offset=$((LEN - 50))")
 tail -c 50 "$T_TMP/big" >"$T_TMP/want"
 [ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/want"
 ok $? "?offset=N: the text from byte N"
-is "$(get "/logs/$BIG?offset=$((LEN + 5))"):$(wc -c <"$T_TMP/body" | tr -d ' ')" \
+is "$(http_get "/logs/$BIG?offset=$((LEN + 5))"):$(wc -c <"$T_TMP/body" | tr -d ' ')" \
 	"200:0" "?offset beyond the end: empty"
-st=$(get "/logs/$BIG?offset=$((LEN - 50))&follow=1")
+st=$(http_get "/logs/$BIG?offset=$((LEN - 50))&follow=1")
 [ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/want"
 ok $? "?follow=1 on a finished log: the rest, then the end"
 
@@ -528,15 +485,15 @@ c.execute("UPDATE logs SET state = 'missing', store_key = NULL "
           "WHERE id = ?", (sys.argv[3],))
 c.commit()
 PYEOF
-is "$(get "/logs/$P1")" 410 "a pruned log: 410 Gone"
+is "$(http_get "/logs/$P1")" 410 "a pruned log: 410 Gone"
 e=$(lpy error "$T_TMP/body" 410 pruned)
 ok $? "... error object, code pruned: $e"
 echo "$e" | grep -q '"pruned_at": 1700000123.5'
 ok $? "... with pruned_at"
-is "$(get "/logs/$P2")" 404 "a missing log: 404"
+is "$(http_get "/logs/$P2")" 404 "a missing log: 404"
 lpy error "$T_TMP/body" 404 missing >/dev/null
 ok $? "... error object, code missing"
-is "$(get "/logs/$(( $(tail -n 1 "$T_TMP/ids") + 1000 ))")" 404 "an unknown id: 404"
+is "$(http_get "/logs/$(( $(tail -n 1 "$T_TMP/ids") + 1000 ))")" 404 "an unknown id: 404"
 lpy error "$T_TMP/body" 404 not_found >/dev/null
 ok $? "... error object, code not_found"
 
@@ -582,12 +539,12 @@ hostile "/logs/$BIG?chanel=stderr"
 hostile "/logs/$BIG?channel=stderr&channel=stdout"
 hostile "/logs/$BIG?channel=$("$PYTHON3" -c 'print("stdout," * 200)')stdout"
 hostile "/logs/$BIG?id=1%20OR%201=1"
-st=$(get "/logs/$BIG" -H "Range: bytes=0-1'; DROP TABLE logs;--")
+st=$(http_get "/logs/$BIG" -H "Range: bytes=0-1'; DROP TABLE logs;--")
 [ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/big"
 ok $? "a Range with SQL in it: ignored, 200 whole"
-is "$(get "/logs/$BIG" -X POST)" 405 "POST /logs/ID: 405"
+is "$(http_get "/logs/$BIG" -X POST)" 405 "POST /logs/ID: 405"
 kill -0 "$MAIN"; ok $? "the daemon is still running"
-st=$(get "/logs/$BIG")
+st=$(http_get "/logs/$BIG")
 [ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/big"
 ok $? "... and serves the log as before"
 is "$(q "$DB" "SELECT count(*) FROM logs")" "$nlogs" "no log row lost"
@@ -619,7 +576,7 @@ ok $? "follower resumed at offset $off: exactly the rest"
 lpy chunks "$T_TMP/f/c" "$T_TMP/f/cbytes" >/dev/null &&
     cmp -s "$T_TMP/f/cbytes" "$T_TMP/f/want"
 ok $? "follower of the chunks: they parse and carry the final text"
-st=$(get "/logs/$FID?offset=$off")
+st=$(http_get "/logs/$FID?offset=$off")
 [ "$st" = 200 ] && cmp -s "$T_TMP/body" "$T_TMP/f/bwant"
 ok $? "resumed later from offset $off: the rest"
 
@@ -695,8 +652,7 @@ PIDS="$PIDS $LAST"
 wait_size "$T_TMP/last.out" 1
 [ -s "$T_TMP/last.out" ] && kill -0 "$LAST"
 ok $? "a follower of a log that never finishes is waiting"
-kill -TERM "$MAIN"
-wait "$MAIN"
+daemon_stop "$MAIN"
 is "$?" 0 "SIGTERM with a follower waiting: bbmirrord exits 0"
 i=0
 while kill -0 "$LAST" 2>/dev/null && [ $i -lt 400 ]; do
@@ -717,7 +673,7 @@ if [ "$MB" -gt 0 ] && [ -f "$GENM" ] && [ -r /proc/self/status ] &&
 		--quiet "$T_TMP/bigm" 2>"$T_TMP/bigimport.err"
 	ok $? "a master with a $MB MiB log imported"
 	BID=$(q "$T_TMP/big.sqlite" "SELECT id FROM logs ORDER BY text_bytes DESC LIMIT 1")
-	start_daemon big --read-only -d "$T_TMP/big.sqlite" -l "$T_TMP/bigls" \
+	daemon_start big --read-only -d "$T_TMP/big.sqlite" -l "$T_TMP/bigls" \
 		--http 127.0.0.1:0 --http-threads 1
 	ok $? "a --read-only bbmirrord on it"
 	BPID=$DPID
@@ -743,19 +699,12 @@ if [ "$MB" -gt 0 ] && [ -f "$GENM" ] && [ -r /proc/self/status ] &&
 		[ $((h3 - h0)) -lt 65536 ]
 		ok $? "serving the $MB MiB log grew the peak RSS by less than 64 MiB"
 	fi
-	kill -TERM "$BPID"
-	wait "$BPID"
+	daemon_stop "$BPID"
 	is "$?" 0 "the --read-only daemon exits 0"
 else
 	echo "# big log test skipped (BBM_BIGLOG_MB=$MB or no gen-master.py)"
 fi
 
-REPORTS="ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error"
-REPORTS="$REPORTS\|definitely lost\|Invalid read\|Invalid write"
-if grep -q "$REPORTS" "$T_TMP"/*.err 2>/dev/null; then
-	ok 1 "no sanitizer or valgrind reports"
-	grep -h "$REPORTS" "$T_TMP"/*.err | head -n 5 | sed 's/^/# /'
-else
-	ok 0 "no sanitizer or valgrind reports"
-fi
+no_reports "no sanitizer or valgrind reports" \
+	"definitely lost\|Invalid read\|Invalid write"
 done_testing

@@ -14,14 +14,9 @@
 # "valgrind --leak-check=full --error-exitcode=3".
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-command -v curl >/dev/null || skip_all "curl is needed"
-command -v "$PYTHON3" >/dev/null || skip_all "python3 is needed"
-D="$top_builddir/bbmirrord"
+http_init
 FX="$BBM_FIXTURES/httppush-packets.log"
 GEN="$top_srcdir/bench/gen-master.py"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
-trap 'exit 1' INT TERM
 
 # push.py: reads the fixture, derives what the database must hold, builds
 # a generated master's requests and compares two databases.
@@ -288,19 +283,19 @@ def compare(dbi, lsi, dbp, lsp, manifest, logcat):
                         inline.add((br['name'], b['number'], s['number'], j))
     def rows(db, sql):
         return sqlite3.connect(db).execute(sql).fetchall()
+    def identical(what, sql):
+        i, p = rows(dbi, sql), rows(dbp, sql)
+        say(i == p and len(i) > 0, "%s: %d identical rows" % (what, len(i)),
+            *["import %s / push %s" % (x, y) for x, y in zip(i, p) if x != y][:3])
     B = ("SELECT bl.name, b.number, b.started_at, b.finished_at, b.complete,"
          " b.results, b.text, b.reason, b.slave, b.blamelist FROM builds b"
          " JOIN builders bl ON bl.id = b.builder_id ORDER BY 1, 2, 3")
-    bi, bp = rows(dbi, B), rows(dbp, B)
-    say(bi == bp and len(bi) > 0, "builds: %d identical rows" % len(bi),
-        *["import %s / push %s" % (x, y) for x, y in zip(bi, bp) if x != y][:3])
+    identical("builds", B)
     S = ("SELECT bl.name, b.number, s.number, s.name, s.started_at,"
          " s.finished_at, s.results, s.text, s.text2, s.hidden, s.skipped"
          " FROM steps s JOIN builds b ON b.id = s.build_id"
          " JOIN builders bl ON bl.id = b.builder_id ORDER BY 1, 2, 3")
-    si, sp = rows(dbi, S), rows(dbp, S)
-    say(si == sp and len(si) > 0, "steps: %d identical rows" % len(si),
-        *["import %s / push %s" % (x, y) for x, y in zip(si, sp) if x != y][:3])
+    identical("steps", S)
     L = ("SELECT bl.name, b.number, s.number, l.number, l.name, l.filename,"
          " l.kind, l.state, l.stored_bytes, l.text_bytes, l.lines, l.complete,"
          " l.id FROM logs l JOIN steps s ON s.id = l.step_id"
@@ -335,9 +330,7 @@ def compare(dbi, lsi, dbp, lsp, manifest, logcat):
     P = ("SELECT bl.name, b.number, p.name, p.value, p.source FROM"
          " build_properties p JOIN builds b ON b.id = p.build_id"
          " JOIN builders bl ON bl.id = b.builder_id ORDER BY 1, 2, 3")
-    pi, pp = rows(dbi, P), rows(dbp, P)
-    say(pi == pp and len(pi) > 0, "build properties: %d identical rows" % len(pi),
-        *["import %s / push %s" % (x, y) for x, y in zip(pi, pp) if x != y][:3])
+    identical("build properties", P)
     # FilterOut leaves '' and None alike: both read back as NULL.
     SS = ("SELECT bl.name, b.number, ss.number, nullif(ss.branch, ''),"
           " nullif(ss.revision, ''),"
@@ -345,18 +338,14 @@ def compare(dbi, lsi, dbp, lsp, manifest, logcat):
           " ss.patch_body IS NULL FROM sourcestamps ss"
           " JOIN builds b ON b.id = ss.build_id"
           " JOIN builders bl ON bl.id = b.builder_id ORDER BY 1, 2, 3")
-    ssi, ssp = rows(dbi, SS), rows(dbp, SS)
-    say(ssi == ssp and len(ssi) > 0, "source stamps: %d identical rows" % len(ssi),
-        *["import %s / push %s" % (x, y) for x, y in zip(ssi, ssp) if x != y][:3])
+    identical("source stamps", SS)
     C = ("SELECT bl.name, b.number, c.identity, c.number, c.author, c.comments,"
          " c.branch, c.revision, c.revlink, c.category, c.repository, c.project,"
          " c.when_at, (SELECT group_concat(filename, ' ') FROM change_files f"
          " WHERE f.change_id = c.id) FROM build_changes bc"
          " JOIN changes c ON c.id = bc.change_id JOIN builds b ON b.id = bc.build_id"
          " JOIN builders bl ON bl.id = b.builder_id ORDER BY 1, 2, 3")
-    ci, cp = rows(dbi, C), rows(dbp, C)
-    say(ci == cp and len(ci) > 0, "the builds' changes: %d identical rows" % len(ci),
-        *["import %s / push %s" % (x, y) for x, y in zip(ci, cp) if x != y][:3])
+    identical("the builds' changes", C)
 
 if __name__ == '__main__':
     cmd = sys.argv[1]
@@ -372,38 +361,6 @@ if __name__ == '__main__':
     elif cmd == 'compare':
         compare(*sys.argv[2:8])
 PYEOF
-
-# start_daemon NAME ARGS...: starts bbmirrord (stderr to $T_TMP/NAME.err)
-# on a free port, sets DPID and PORT once its startup line is out.
-start_daemon() {
-	name=$1
-	shift
-	${BBMIRRORD_WRAPPER:-} "$D" --socket "$T_TMP/$name.sock" \
-		--http 127.0.0.1:0 "$@" 2>"$T_TMP/$name.err" &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	while [ $i -lt 600 ]; do
-		if grep -q "bbmirrord [0-9.]*: listening on " "$T_TMP/$name.err" \
-		    2>/dev/null; then
-			PORT=$(grep -o "http://[^ /,]*" "$T_TMP/$name.err" |
-			    head -n 1 | sed 's/.*://')
-			return 0
-		fi
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$DPID" 2>/dev/null
-	return 1
-}
-
-# stop_daemon NAME: SIGTERM, and its exit status must be 0.
-stop_daemon() {
-	kill -TERM "$DPID"
-	wait "$DPID"
-	ok $? "$1: SIGTERM, exit status 0"
-}
 
 # post FILE [QUERY [CONTENT-TYPE [CURL-ARGS...]]]: POSTs FILE as the master
 # does (HTTP/1.0, a urlencoded form, User-Agent buildbot); the body goes to
@@ -444,7 +401,8 @@ if [ ! -f "$FX" ]; then
 	echo "# skipped the fixture part: $FX is absent"
 else
 	DB="$T_TMP/a.sqlite"
-	start_daemon a --db "$DB" --logstore "$T_TMP/a-ls"
+	http_daemon_start a --socket "$T_TMP/a.sock" --http 127.0.0.1:0 \
+		--db "$DB" --logstore "$T_TMP/a-ls"
 	ok $? "daemon started with --http"
 	"$PYTHON3" "$T_TMP/push.py" packets "$FX" >"$T_TMP/npk"
 	n=0 bad=0 late=0 total=0 dups=0
@@ -545,7 +503,8 @@ PYEOF
 	is "$(q "$DB" "SELECT count(*) FROM builders bl JOIN masters m ON m.id = bl.master_id WHERE m.name = 'other name'")" \
 		"$(q "$DB" "SELECT count(*) FROM builders bl JOIN masters m ON m.id = bl.master_id WHERE m.name = 'RealBB 0.8.12 fixture'")" \
 		"?master=: its builders under that master"
-	stop_daemon a
+	daemon_stop "$DPID"
+	ok $? "a: SIGTERM, exit status 0"
 fi
 
 # --- a generated master, its logs read from its files ---------------------
@@ -564,7 +523,8 @@ else
 	"$PYTHON3" "$T_TMP/push.py" bodies "$M.json" "$T_TMP/bodies" "generated" \
 		>"$T_TMP/npk"
 	ok $? "its pusher's requests: $(cat "$T_TMP/npk") packets"
-	start_daemon b --db "$T_TMP/p.sqlite" --logstore "$T_TMP/p-ls" \
+	http_daemon_start b --socket "$T_TMP/b.sock" --http 127.0.0.1:0 \
+		--db "$T_TMP/p.sqlite" --logstore "$T_TMP/p-ls" \
 		--master-basedir "$M"
 	ok $? "daemon started with --master-basedir"
 	n=0 bad=0
@@ -582,7 +542,8 @@ else
 		"$T_TMP/p-ls" "$M.json" "$LOGCAT"
 	grep -v "listening on\|shutting down\|stopped:" "$T_TMP/b.err" |
 		sed 's/^/# /' | head -n 5
-	stop_daemon b
+	daemon_stop "$DPID"
+	ok $? "b: SIGTERM, exit status 0"
 fi
 
 done_testing

@@ -10,59 +10,9 @@
 # "valgrind --leak-check=full --error-exitcode=3".
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
-command -v curl >/dev/null || skip_all "curl is needed"
-command -v "$PYTHON3" >/dev/null || skip_all "python3 is needed"
-D="$top_builddir/bbmirrord"
-R="$top_builddir/bbmirror-replay"
+http_init
 GEN="$top_srcdir/bench/gen-events.py"
 [ -f "$GEN" ] || skip_all "bench/gen-events.py is needed for recordings"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
-trap 'exit 1' INT TERM
-
-# start_daemon NAME ARGS...: starts bbmirrord (stderr to $T_TMP/NAME.err),
-# sets DPID, and waits for its startup line. Fails if the daemon exits
-# first.
-start_daemon() {
-	name=$1
-	shift
-	${BBMIRRORD_WRAPPER:-} "$D" "$@" 2>"$T_TMP/$name.err" &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	while [ $i -lt 600 ]; do
-		grep -q "bbmirrord [0-9.]*: \(listening on\|serving\) " \
-			"$T_TMP/$name.err" 2>/dev/null && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$DPID" 2>/dev/null
-	return 1
-}
-
-# http_port NAME: the port of the http:// address in NAME's startup line.
-http_port() {
-	grep -o "http://[^ /,]*" "$T_TMP/$1.err" | head -n 1 | sed 's/.*://'
-}
-
-free_port() {
-	"$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# get PATH [CURL-ARGS...]: body to $T_TMP/body, headers to $T_TMP/hdr,
-# prints the status code.
-get() {
-	p=$1
-	shift
-	curl -s -o "$T_TMP/body" -D "$T_TMP/hdr" -w '%{http_code}' "$@" \
-		"http://127.0.0.1:$PORT$p"
-}
-
-# header NAME: the value of a response header in $T_TMP/hdr.
-header() {
-	tr -d '\r' <"$T_TMP/hdr" | sed -n "s/^$1: //Ip" | head -n 1
-}
 
 # The metrics checker: "check FILE" validates the text format; "get FILE
 # SERIES" prints a sample's value (nothing if absent).
@@ -159,7 +109,7 @@ DB="$T_TMP/mirror.sqlite"
 LS="$T_TMP/ls"
 
 # --- start and addresses -----------------------------------------------------
-start_daemon main -s "$S" -d "$DB" -l "$LS" --http 127.0.0.1:0 \
+daemon_start main -s "$S" -d "$DB" -l "$LS" --http 127.0.0.1:0 \
 	--http-timeout 2 --http-threads 3
 ok $? "bbmirrord with --http 127.0.0.1:0 started"
 MAIN=$DPID
@@ -190,22 +140,22 @@ bad_http "--http: cannot listen on 127.0.0.1:$PORT: Address already in use" \
 [ ! -e "$T_TMP/bad.sock" ]; ok $? "a refused start leaves no socket behind"
 
 # "PORT" is loopback; ":PORT" is every address (IPv4 included).
-start_daemon portonly -s "$T_TMP/p.sock" -d "$T_TMP/p.sqlite" -l "$T_TMP/p-ls" --http 0
+daemon_start portonly -s "$T_TMP/p.sock" -d "$T_TMP/p.sqlite" -l "$T_TMP/p-ls" --http 0
 ok $? "--http 0 started"
 p=$(http_port portonly)
 grep -q "http://127.0.0.1:$p " "$T_TMP/portonly.err"
 ok $? "--http PORT listens on loopback (127.0.0.1:$p)"
-kill -TERM "$DPID"; wait "$DPID"
-start_daemon anyaddr -s "$T_TMP/p.sock" -d "$T_TMP/p.sqlite" -l "$T_TMP/p-ls" --http :0
+daemon_stop "$DPID"
+daemon_start anyaddr -s "$T_TMP/p.sock" -d "$T_TMP/p.sqlite" -l "$T_TMP/p-ls" --http :0
 ok $? "--http :0 started"
 p=$(http_port anyaddr)
 is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/healthz")" "200" \
 	"--http :PORT answers on 127.0.0.1 ($(grep -o 'http://[^ ,]*' "$T_TMP/anyaddr.err"))"
-kill -TERM "$DPID"; wait "$DPID"
+daemon_stop "$DPID"
 kill -0 "$MAIN"; ok $? "the running daemon is unaffected"
 
 # --- /healthz --------------------------------------------------------------
-is "$(get /healthz)" "200" "GET /healthz: 200"
+is "$(http_get /healthz)" "200" "GET /healthz: 200"
 "$PYTHON3" - "$T_TMP/body" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -214,12 +164,12 @@ assert d["schema_version"] >= 3 and d["read_only"] is False, d
 assert d["engine"] == "sqlite", d
 PYEOF
 ok $? "/healthz: status ok, database ok, schema version >= 3, not read-only"
-is "$(header Content-Type)" "application/json" "/healthz: Content-Type application/json"
-is "$(header Cache-Control)" "no-cache" "/healthz: Cache-Control no-cache"
-len=$(header Content-Length)
+is "$(http_header Content-Type)" "application/json" "/healthz: Content-Type application/json"
+is "$(http_header Cache-Control)" "no-cache" "/healthz: Cache-Control no-cache"
+len=$(http_header Content-Length)
 is "$(curl -s -I -o /dev/null -D "$T_TMP/hdr" -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" \
 	"200" "HEAD /healthz: 200"
-is "$(header Content-Length)" "$len" "HEAD /healthz: the GET's Content-Length"
+is "$(http_header Content-Length)" "$len" "HEAD /healthz: the GET's Content-Length"
 "$PYTHON3" - "$PORT" <<'PYEOF'
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
@@ -236,19 +186,19 @@ PYEOF
 ok $? "HEAD /healthz: no body on the wire"
 
 # --- errors ------------------------------------------------------------------
-is "$(get /nope)" "404" "GET /nope: 404"
+is "$(http_get /nope)" "404" "GET /nope: 404"
 errshape "$T_TMP/body" 404 not_found; ok $? "404: an error object {status, code, message}"
-is "$(get /healthz/)" "404" "/healthz/ is not /healthz: 404"
-is "$(get /HEALTHZ)" "404" "paths are case-sensitive: 404"
-is "$(get /api/v1x)" "404" "/api/v1x is not the API: 404"
-is "$(get /healthz -X POST -d a=b)" "405" "POST /healthz: 405"
+is "$(http_get /healthz/)" "404" "/healthz/ is not /healthz: 404"
+is "$(http_get /HEALTHZ)" "404" "paths are case-sensitive: 404"
+is "$(http_get /api/v1x)" "404" "/api/v1x is not the API: 404"
+is "$(http_get /healthz -X POST -d a=b)" "405" "POST /healthz: 405"
 errshape "$T_TMP/body" 405 method_not_allowed; ok $? "405: an error object"
-is "$(header Allow)" "GET, HEAD" "405 for a GET resource: Allow: GET, HEAD"
-is "$(get /push)" "405" "GET /push: 405"
-is "$(header Allow)" "POST" "405 for /push: Allow: POST"
+is "$(http_header Allow)" "GET, HEAD" "405 for a GET resource: Allow: GET, HEAD"
+is "$(http_get /push)" "405" "GET /push: 405"
+is "$(http_header Allow)" "POST" "405 for /push: Allow: POST"
 errshape "$T_TMP/body" 405 method_not_allowed; ok $? "GET /push: an error object"
-is "$(get /metrics -X DELETE)" "405" "DELETE /metrics: 405"
-is "$(get /healthz -H 'Expect: 100-continue' -X PUT --data-binary @"$GEN")" "405" \
+is "$(http_get /metrics -X DELETE)" "405" "DELETE /metrics: 405"
+is "$(http_get /healthz -H 'Expect: 100-continue' -X PUT --data-binary @"$GEN")" "405" \
 	"PUT with a body: 405 without reading the body"
 
 # Keep-alive: two requests, one connection.
@@ -257,9 +207,9 @@ n=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' \
 is "$n" "1 0 " "keep-alive: the second request reuses the connection"
 
 # --- /metrics and a replay ---------------------------------------------------
-is "$(get /metrics)" "200" "GET /metrics: 200"
+is "$(http_get /metrics)" "200" "GET /metrics: 200"
 cp "$T_TMP/body" "$T_TMP/m0"
-is "$(header Content-Type)" "text/plain; version=0.0.4; charset=utf-8" \
+is "$(http_header Content-Type)" "text/plain; version=0.0.4; charset=utf-8" \
 	"/metrics: Content-Type of the text format 0.0.4"
 mcheck "$T_TMP/m0" | sed 's/^/# /'
 mcheck "$T_TMP/m0" >/dev/null; ok $? "/metrics: every line is a comment or NAME{LABELS} VALUE"
@@ -272,7 +222,7 @@ ok $? "/metrics: process_start_time_seconds"
 "$R" -s "$S" --stats "$T_TMP/gen.bin" >"$T_TMP/gen.json" 2>"$T_TMP/gen.err"
 is "$?" "0" "replay of 20 generated builds"
 nev=$("$PYTHON3" -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$T_TMP/gen.json")
-get /metrics >/dev/null
+http_get /metrics >/dev/null
 cp "$T_TMP/body" "$T_TMP/m1"
 mcheck "$T_TMP/m1" >/dev/null; ok $? "/metrics after the replay: still well-formed"
 is "$(mget "$T_TMP/m1" bbmirror_events_total)" "$nev" "bbmirror_events_total: the $nev events replayed"
@@ -303,7 +253,7 @@ echo "# commit latency: $(mget "$T_TMP/m1" bbmirror_commit_seconds_sum) s over $
 "$PYTHON3" "$GEN" --builds 1 --master 'we"ird\name' --out "$T_TMP/weird.bin" >/dev/null
 "$R" -s "$S" -q "$T_TMP/weird.bin" 2>/dev/null
 is "$?" "0" "replay of a master whose name has a quote and a backslash"
-get /metrics >/dev/null
+http_get /metrics >/dev/null
 mcheck "$T_TMP/body" >/dev/null; ok $? "/metrics with that master: well-formed"
 grep -q 'bbmirror_replication_lag_seconds{master="we\\"ird\\\\name"} ' "$T_TMP/body"
 ok $? "... its label value escaped"
@@ -315,7 +265,7 @@ rp=$!
 c=0
 i=0
 while [ $i -lt 100 ] && kill -0 $rp 2>/dev/null; do
-	get /metrics >/dev/null
+	http_get /metrics >/dev/null
 	c=$(mget "$T_TMP/body" bbmirror_connections)
 	[ "${c:-0}" -ge 1 ] && break
 	sleep 0.05
@@ -325,7 +275,7 @@ wait $rp
 [ "${c:-0}" -ge 1 ]; ok $? "bbmirror_connections counts a connected replay ($c)"
 i=0
 while [ $i -lt 100 ]; do
-	get /metrics >/dev/null
+	http_get /metrics >/dev/null
 	c=$(mget "$T_TMP/body" bbmirror_connections)
 	[ "$c" = 0 ] && break
 	sleep 0.05
@@ -335,13 +285,13 @@ is "$c" "0" "... and 0 once it has closed"
 
 # --- hostile clients ---------------------------------------------------------
 "$PYTHON3" -c 'print("X-Big: " + "a" * 65536)' >"$T_TMP/bighdr"
-code=$(get /healthz -H @"$T_TMP/bighdr")
+code=$(http_get /healthz -H @"$T_TMP/bighdr")
 case $code in 413|414|431) r=0 ;; *) r=1 ;; esac
 ok $r "a 64 KiB header: refused with $code"
-code=$(get "/$("$PYTHON3" -c 'print("a" * 40000)')")
+code=$(http_get "/$("$PYTHON3" -c 'print("a" * 40000)')")
 case $code in 413|414|431) r=0 ;; *) r=1 ;; esac
 ok $r "a 40 KB URL: refused with $code"
-is "$(get /healthz)" "200" "still serving after huge headers"
+is "$(http_get /healthz)" "200" "still serving after huge headers"
 
 # 2000 junk requests, 100 at a time.
 cat >"$T_TMP/junk.py" <<'PYEOF'
@@ -392,7 +342,7 @@ PYEOF
 secs=$("$PYTHON3" "$T_TMP/junk.py" "$PORT")
 echo "# 2000 junk requests in $secs s"
 kill -0 "$MAIN"; ok $? "2000 junk requests: the daemon is alive"
-is "$(get /healthz)" "200" "... and serves /healthz"
+is "$(http_get /healthz)" "200" "... and serves /healthz"
 
 # Slow-loris clients (a header byte a second) while a replay runs: the
 # clients are cut off after about --http-timeout (2 s), the replay is
@@ -438,7 +388,7 @@ is "$rs" "0" "a replay during the slow-loris attack exits 0"
 nl=$("$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["last_seq"] == d["events"] > 0)' "$T_TMP/loris.json")
 is "$nl" "True" "... and every event of it was acknowledged"
 echo "# replay during the attack: $("$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["events_per_s"], "events/s, ack p99", d["ack_p99_ms"], "ms")' "$T_TMP/loris.json")"
-is "$(get /healthz)" "200" "still serving after the slow-loris clients"
+is "$(http_get /healthz)" "200" "still serving after the slow-loris clients"
 
 # --- --read-only ---------------------------------------------------------------
 "$D" --read-only -d "$DB" -l "$LS" >/dev/null 2>"$T_TMP/ro0.err"
@@ -447,57 +397,49 @@ grep -q -- "--read-only needs --http" "$T_TMP/ro0.err"
 ok $? "... saying it needs --http"
 
 RPORT=$(free_port)
-start_daemon ro --read-only --http "127.0.0.1:$RPORT" -d "$DB" -l "$LS"
+daemon_start ro --read-only --http "127.0.0.1:$RPORT" -d "$DB" -l "$LS"
 ok $? "a --read-only reader beside the running writer"
 RO=$DPID
 grep -q "serving $DB read-only on http://127.0.0.1:$RPORT/" "$T_TMP/ro.err"
 ok $? "reader's startup line names the database and its address"
 MPORT=$PORT
 PORT=$RPORT
-is "$(get /healthz)" "200" "reader: /healthz 200"
+is "$(http_get /healthz)" "200" "reader: /healthz 200"
 is "$(jfield "$T_TMP/body" read_only):$(jfield "$T_TMP/body" database)" 'true:"ok"' \
 	"reader: read_only true, database ok"
-is "$(get /metrics)" "200" "reader: /metrics 200"
+is "$(http_get /metrics)" "200" "reader: /metrics 200"
 mcheck "$T_TMP/body" >/dev/null; ok $? "reader: /metrics well-formed"
 grep -q '^bbmirror_build_info{version="[^"]*",read_only="1"} 1$' "$T_TMP/body"
 ok $? "reader: bbmirror_build_info says read_only"
-is "$(get /push -d a=b)" "503" "reader: POST /push is 503"
+is "$(http_get /push -d a=b)" "503" "reader: POST /push is 503"
 errshape "$T_TMP/body" 503 unavailable; ok $? "... an error object"
 grep -q "read-only" "$T_TMP/body"; ok $? "... saying the reader is --read-only"
 PORT=$MPORT
 "$PYTHON3" "$GEN" --builds 3 --master beside --out "$T_TMP/beside.bin" >/dev/null
 "$R" -s "$S" -q "$T_TMP/beside.bin" 2>/dev/null
 is "$?" "0" "the writer ingests while a reader runs"
-stop_daemon() {
-	kill -TERM "$1"
-	wait "$1"
-}
-stop_daemon "$RO"
+daemon_stop "$RO"
 is "$?" "0" "reader: SIGTERM, exit 0"
 
 # A reader whose database does not exist (yet): 503, not a crash.
 RPORT=$(free_port)
-start_daemon ro2 --read-only --http "127.0.0.1:$RPORT" -d "$T_TMP/none.sqlite" -l "$LS"
+daemon_start ro2 --read-only --http "127.0.0.1:$RPORT" -d "$T_TMP/none.sqlite" -l "$LS"
 ok $? "a reader on a missing database starts"
 RO2=$DPID
 PORT=$RPORT
-is "$(get /healthz)" "503" "... its /healthz is 503"
+is "$(http_get /healthz)" "503" "... its /healthz is 503"
 errshape "$T_TMP/body" 503 unavailable; ok $? "... with an error object"
 grep -q "none.sqlite" "$T_TMP/body"; ok $? "... naming the database"
-is "$(get /metrics)" "200" "... its /metrics still answer"
-stop_daemon "$RO2"
+is "$(http_get /metrics)" "200" "... its /metrics still answer"
+daemon_stop "$RO2"
 is "$?" "0" "... and it stops with exit 0"
 PORT=$MPORT
 
 # --- shutdown ------------------------------------------------------------------
-stop_daemon "$MAIN"
+daemon_stop "$MAIN"
 is "$?" "0" "writer: SIGTERM, exit 0"
 curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"
 is "$?" "7" "after shutdown the HTTP port is closed"
-if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|WARNING: ThreadSanitizer\|runtime error\|definitely lost: [1-9]\|ERROR SUMMARY: [1-9]" "$T_TMP"/*.err 2>/dev/null; then
-	ok 1 "no sanitizer or valgrind reports"
-	grep -h -A12 "ERROR: AddressSanitizer\|WARNING: ThreadSanitizer\|runtime error\|ERROR SUMMARY" "$T_TMP"/*.err | sed 's/^/# /'
-else
-	ok 0 "no sanitizer or valgrind reports"
-fi
+no_reports "no sanitizer or valgrind reports" \
+	"WARNING: ThreadSanitizer\|definitely lost: [1-9]\|ERROR SUMMARY: [1-9]"
 done_testing

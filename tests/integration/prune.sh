@@ -16,38 +16,10 @@
 command -v "$PYTHON3" >/dev/null || skip_all "python3 is needed"
 GEN="$top_srcdir/bench/gen-events.py"
 [ -f "$GEN" ] || skip_all "bench/gen-events.py is not there"
-D="$top_builddir/bbmirrord"
-R="$top_builddir/bbmirror-replay"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
-trap 'exit 1' INT TERM
+daemon_init
 S="$T_TMP/d.sock"
 DB="$T_TMP/mirror.sqlite"
 LS="$T_TMP/ls"
-
-# start_daemon NAME ARGS...: starts bbmirrord (stderr to $T_TMP/NAME.err),
-# sets DPID and waits for its startup line; fails if it exits first.
-start_daemon() {
-	name=$1
-	shift
-	${BBMIRRORD_WRAPPER:-} "$D" "$@" 2>"$T_TMP/$name.err" &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	while [ $i -lt 400 ]; do
-		grep -q ": listening on " "$T_TMP/$name.err" 2>/dev/null && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$DPID" 2>/dev/null
-	return 1
-}
-
-stop_daemon() {
-	kill -TERM "$1"
-	wait "$1"
-}
 
 # wait_for SECONDS SQL WANT: polls the database until SQL gives WANT.
 wait_for() {
@@ -90,22 +62,10 @@ PRUNABLE="SELECT count(*) $L WHERE m.name = :m AND l.state = 'stored' AND b.fini
 PRUNED="SELECT count(*) $L WHERE m.name = :m AND l.state = 'pruned'"
 
 # --- options ----------------------------------------------------------------
-bad_opt() {
-	want=$1
-	shift
-	"$D" -s "$T_TMP/never.sock" -d "$T_TMP/never.sqlite" -l "$T_TMP/never-ls" "$@" \
-		>/dev/null 2>"$T_TMP/bad.err"
-	st=$?
-	grep -q -- "$want" "$T_TMP/bad.err"
-	gr=$?
-	[ "$st" -eq 2 ] && [ "$gr" -eq 0 ]
-	ok $? "refused ($*): $want"
-	[ "$gr" -eq 0 ] || sed 's/^/# stderr: /' "$T_TMP/bad.err"
-}
-bad_opt '--log-max-age: "30x": unknown unit "x"' --log-max-age 30x
-bad_opt '--log-max-total-size: "lots": not a size' --log-max-total-size lots
-bad_opt '--log-keep: "failur=90d": unknown result "failur"' --log-keep failur=90d
-bad_opt '--log-keep: "failure=1d": failure has a rule already' \
+daemon_bad_opt '--log-max-age: "30x": unknown unit "x"' --log-max-age 30x
+daemon_bad_opt '--log-max-total-size: "lots": not a size' --log-max-total-size lots
+daemon_bad_opt '--log-keep: "failur=90d": unknown result "failur"' --log-keep failur=90d
+daemon_bad_opt '--log-keep: "failure=1d": failure has a rule already' \
 	--log-keep failure=2d,failure=1d
 "$D" --help 2>&1 | grep -q -- "--log-keep RULES"
 ok $? "--help lists --log-keep"
@@ -134,7 +94,7 @@ PYEOF
 ok $? "a recording cut inside a running log"
 
 # --- no limits: nothing is pruned -----------------------------------------------
-start_daemon plain -s "$S" -d "$DB" -l "$LS" --prune-interval 1 -v
+daemon_start plain -s "$S" -d "$DB" -l "$LS" --prune-interval 1 -v
 ok $? "daemon without limits, pruning every second"
 "$R" -s "$S" -m old -q "$T_TMP/r1.bin"
 is "$?" "0" "recording 1 replayed"
@@ -147,7 +107,7 @@ ok $? "$running logs of running builds, $live of them still being written"
 wait_runs plain 2
 ok $? "the pruner ran: $(grep "pruner: run" "$T_TMP/plain.err" | tail -1 | sed 's/.*pruner: //')"
 is "$(mq old "$PRUNED")" "0" "without limits no log is pruned"
-stop_daemon "$DPID"
+daemon_stop "$DPID"
 is "$?" "0" "SIGTERM: exit 0"
 
 prunable=$(mq old "$PRUNABLE")
@@ -161,7 +121,7 @@ is "$?" "0" "log $pid reads back before pruning"
 
 # --- age with a keep rule, while another master's replay runs -------------------
 t0=$(date +%s)
-start_daemon age -s "$S" -d "$DB" -l "$LS" --prune-interval 1 -v \
+daemon_start age -s "$S" -d "$DB" -l "$LS" --prune-interval 1 -v \
 	--log-max-age 30d --log-keep failure=forever,success=0
 ok $? "daemon with --log-max-age 30d --log-keep failure=forever,success=0"
 "$R" -s "$S" -m new -r 1000 --stats "$T_TMP/r2.bin" >"$T_TMP/r2.json" 2>"$T_TMP/r2.err" &
@@ -200,7 +160,7 @@ is "$?" "0" "bbmirror-log reads a kept log"
 grep "pruner: run [0-9]* done: [1-9]" "$T_TMP/age.err" | sed 's/^.*pruner: /# /'
 grep -q "pruner: run [0-9]* done: [1-9][0-9]* logs pruned ([1-9][0-9]* by age" "$T_TMP/age.err"
 ok $? "the run's summary is logged at --verbose"
-stop_daemon "$DPID"
+daemon_stop "$DPID"
 is "$?" "0" "SIGTERM: exit 0"
 
 # --- a size limit: the oldest builds go first ---------------------------------
@@ -230,7 +190,7 @@ limit=$((du0 - waiting - stored / 2))
 echo "# before the size limit: $du0 bytes on disk, $waiting in $(q "$DB" "SELECT count(*) FROM log_garbage") keys waiting in log_garbage, $stored stored"
 nstored=$(q "$DB" "SELECT count(*) FROM logs WHERE state = 'stored'")
 t1=$(date +%s)
-start_daemon size -s "$S" -d "$DB" -l "$LS" --prune-interval 1 -v \
+daemon_start size -s "$S" -d "$DB" -l "$LS" --prune-interval 1 -v \
 	--log-max-total-size "$limit"
 ok $? "daemon with --log-max-total-size $limit"
 wait_runs size 2
@@ -256,12 +216,7 @@ grep "pruner: run [0-9]* done: .*[1-9][0-9]* garbage keys" "$T_TMP/size.err" | s
 "$LOGCAT" -d "$DB" -l "$LS" "$pid" >/dev/null 2>&1
 is "$?" "1" "the pruned log still says pruned"
 is "$(q "$DB" "PRAGMA integrity_check")" "ok" "PRAGMA integrity_check: ok"
-stop_daemon "$DPID"
+daemon_stop "$DPID"
 is "$?" "0" "SIGTERM: exit 0"
-if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error" "$T_TMP"/*.err 2>/dev/null; then
-	ok 1 "no sanitizer reports"
-	grep -h "ERROR: AddressSanitizer\|runtime error" "$T_TMP"/*.err | sed 's/^/# /'
-else
-	ok 0 "no sanitizer reports"
-fi
+no_reports "no sanitizer reports"
 done_testing

@@ -12,11 +12,7 @@
 . "${top_srcdir:-.}/tests/integration/lib.sh"
 
 command -v "$PYTHON3" >/dev/null || skip_all "python3 is needed to write recordings"
-D="$top_builddir/bbmirrord"
-R="$top_builddir/bbmirror-replay"
-PIDS=""
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T_TMP"' EXIT
-trap 'exit 1' INT TERM
+daemon_init
 
 # proto.py: a tiny msgpack writer and reader, recordings (mkrec) and raw
 # protocol clients (client ...), independent of the C code under test.
@@ -334,33 +330,6 @@ if __name__ == '__main__':
 PYEOF
 P="$PYTHON3 $T_TMP/proto.py"
 
-# start_daemon NAME ARGS...: starts bbmirrord (stderr to $T_TMP/NAME.err),
-# sets DPID, and waits for its startup line in $T_TMP/NAME.err (or in the
-# file $LOGW names). Fails if the daemon exits first.
-start_daemon() {
-	name=$1
-	shift
-	w=${LOGW:-$T_TMP/$name.err}
-	${BBMIRRORD_WRAPPER:-} "$D" "$@" 2>"$T_TMP/$name.err" &
-	DPID=$!
-	PIDS="$PIDS $DPID"
-	i=0
-	while [ $i -lt 400 ]; do
-		grep -q ": listening on " "$w" 2>/dev/null && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$DPID" 2>/dev/null
-	return 1
-}
-
-# stop_daemon PID: SIGTERM, then the exit status.
-stop_daemon() {
-	kill -TERM "$1"
-	wait "$1"
-}
-
 # Rows of master M.
 mq() {		# mq SQL-WITH-:m
 	q "$DB" "$(printf '%s' "$1" | sed "s/:m/'$M'/g")"
@@ -400,31 +369,18 @@ ok $? "bbmirror-replay --help lists its options"
 "$D" --version | grep -q "^bbmirrord [0-9]"
 ok $? "bbmirrord --version"
 
-# bad_opt WANT-MESSAGE ARGS...: exit 2 and the message on stderr.
-bad_opt() {
-	want=$1
-	shift
-	"$D" -s "$T_TMP/never.sock" -d "$T_TMP/never.sqlite" -l "$T_TMP/never-ls" "$@" \
-		>/dev/null 2>"$T_TMP/bad.err"
-	st=$?
-	grep -q -- "$want" "$T_TMP/bad.err"
-	gr=$?
-	[ "$st" -eq 2 ] && [ "$gr" -eq 0 ]
-	ok $? "refused ($*): $want"
-	[ "$gr" -eq 0 ] || sed 's/^/# stderr: /' "$T_TMP/bad.err"
-}
-bad_opt "--commit-ms: 0 is out of range (1-10000)" --commit-ms 0
-bad_opt "--commit-events: not a number: lots" --commit-events lots
-bad_opt "--max-frame: 100 is out of range (1024-268435456)" --max-frame 100
-bad_opt "--sync: expected one of full|normal, got fast" --sync fast
-bad_opt "--tcp needs --token-file" --tcp 127.0.0.1:1
-bad_opt "unknown option --bogus" --bogus
-bad_opt "--verbose and --quiet" -v -q
-bad_opt "nothing to listen on" -s none
+daemon_bad_opt "--commit-ms: 0 is out of range (1-10000)" --commit-ms 0
+daemon_bad_opt "--commit-events: not a number: lots" --commit-events lots
+daemon_bad_opt "--max-frame: 100 is out of range (1024-268435456)" --max-frame 100
+daemon_bad_opt "--sync: expected one of full|normal, got fast" --sync fast
+daemon_bad_opt "--tcp needs --token-file" --tcp 127.0.0.1:1
+daemon_bad_opt "unknown option --bogus" --bogus
+daemon_bad_opt "--verbose and --quiet" -v -q
+daemon_bad_opt "nothing to listen on" -s none
 printf 'tok\n' >"$T_TMP/tok"
-bad_opt "--tcp: nohost: expected ADDR:PORT" --tcp nohost --token-file "$T_TMP/tok"
+daemon_bad_opt "--tcp: nohost: expected ADDR:PORT" --tcp nohost --token-file "$T_TMP/tok"
 : >"$T_TMP/empty-token"
-bad_opt "the first line (the token) is empty" --tcp 127.0.0.1:1 --token-file "$T_TMP/empty-token"
+daemon_bad_opt "the first line (the token) is empty" --tcp 127.0.0.1:1 --token-file "$T_TMP/empty-token"
 [ ! -e "$T_TMP/never.sqlite" ] && [ ! -e "$T_TMP/never.sock" ]
 ok $? "a refused start creates neither the database nor the socket"
 "$R" --rate -1 x >/dev/null 2>"$T_TMP/bad.err"
@@ -434,13 +390,13 @@ is "$?" "2" "bbmirror-replay: no recording is a usage error"
 
 # --- the daemon -------------------------------------------------------------
 if [ $OWN -eq 1 ]; then
-	start_daemon main -s "$S" -d "$DB" -l "$LS" -v
+	daemon_start main -s "$S" -d "$DB" -l "$LS" -v
 	ok $? "bbmirrord started on a private socket"
 	MAIN=$DPID
 	grep -q "bbmirrord [0-9.]*: listening on $S" "$T_TMP/main.err"
 	ok $? "startup line names the version and the socket"
 	is "$(stat -c %a "$S" 2>/dev/null || echo none)" "660" "socket mode 0660"
-	start_daemon second -s "$S" -d "$T_TMP/other.sqlite" -l "$T_TMP/other-ls"
+	daemon_start second -s "$S" -d "$T_TMP/other.sqlite" -l "$T_TMP/other-ls"
 	is "$?" "1" "a second daemon on the same socket is refused"
 	grep -q "another process is listening" "$T_TMP/second.err"
 	ok $? "... saying another process is listening"
@@ -569,10 +525,10 @@ grep -q "closed (peer closed): [0-9]* events, [0-9]* bytes" "$T_TMP/main.err"
 ok $? "connection close logged with counts"
 
 # TCP with a token.
-port=$("$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf 's3cret-token\n' >"$T_TMP/token"
 printf 'wrong\n' >"$T_TMP/wrong"
-start_daemon tcp -s none -t "127.0.0.1:$port" -T "$T_TMP/token" -d "$DB" -l "$LS"
+daemon_start tcp -s none -t "127.0.0.1:$port" -T "$T_TMP/token" -d "$DB" -l "$LS"
 ok $? "daemon on TCP with a token file"
 TCPD=$DPID
 grep -q "listening on tcp 127.0.0.1:$port" "$T_TMP/tcp.err"
@@ -589,7 +545,7 @@ is "$?" "1" "TCP with a wrong token refused"
 grep -q "bad token" "$T_TMP/tcp3.err"
 ok $? "... with the error \"bad token\""
 M=tcp2; is "$(mq "SELECT count(*) FROM masters WHERE name = :m")" "0" "a refused client registers no master"
-stop_daemon "$TCPD"
+daemon_stop "$TCPD"
 is "$?" "0" "SIGTERM: exit 0"
 
 # Config file, and the command line winning over it.
@@ -604,7 +560,7 @@ max-frame = 4096
 log-file = $T_TMP/conf.log
 sync = normal
 EOF
-LOGW="$T_TMP/conf.log" start_daemon conf -c "$T_TMP/d.conf"
+LOGW="$T_TMP/conf.log" daemon_start conf -c "$T_TMP/d.conf"
 ok $? "daemon started from a config file"
 CONFD=$DPID
 i=0; while [ ! -S "$T_TMP/conf.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -633,8 +589,7 @@ ok $? "SIGHUP: later lines go to the new file only"
 $P client drain "$T_TMP/conf.sock" drain 500 "$T_TMP/ready" >"$T_TMP/drain.out" &
 cp=$!
 i=0; while [ ! -e "$T_TMP/ready" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-kill -TERM "$CONFD"
-wait "$CONFD"
+daemon_stop "$CONFD"
 is "$?" "0" "SIGTERM with a client sending: exit 0"
 wait $cp
 is "$(cat "$T_TMP/drain.out")" "sent 500 last_ack 500" "SIGTERM: the client got the ack of its last event"
@@ -645,12 +600,12 @@ is "$(q "$T_TMP/conf.sqlite" "SELECT last_seq FROM live_masters l JOIN masters m
 # Command line over config file; a stale socket file is replaced.
 "$PYTHON3" -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T_TMP/cli.sock"
 [ -S "$T_TMP/cli.sock" ]; ok $? "a stale socket file (nobody listening)"
-LOGW="$T_TMP/cli.log" start_daemon cli -c "$T_TMP/d.conf" -s "$T_TMP/cli.sock" --log-file "$T_TMP/cli.log"
+LOGW="$T_TMP/cli.log" daemon_start cli -c "$T_TMP/d.conf" -s "$T_TMP/cli.sock" --log-file "$T_TMP/cli.log"
 ok $? "command-line options win over the file's"
 "$R" -s "$T_TMP/cli.sock" -m cli -q "$T_TMP/r1.bin" 2>/dev/null
 is "$?" "0" "replay through the command line's socket over a stale file"
 [ ! -e "$T_TMP/conf.sock" ]; ok $? "the file's socket was not used"
-stop_daemon "$DPID"
+daemon_stop "$DPID"
 is "$?" "0" "SIGTERM: exit 0"
 grep -q "stopped: [0-9]* events applied" "$T_TMP/cli.log"
 ok $? "exit summary logged"
@@ -719,14 +674,9 @@ else
 	done
 fi
 
-stop_daemon "$MAIN"
+daemon_stop "$MAIN"
 is "$?" "0" "main daemon: SIGTERM, exit 0"
 grep -q "SIGTERM: shutting down" "$T_TMP/main.err"
 ok $? "shutdown logged"
-if grep -q "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error" "$T_TMP"/*.err 2>/dev/null; then
-	ok 1 "no sanitizer reports"
-	grep -h "ERROR: AddressSanitizer\|runtime error" "$T_TMP"/*.err | sed 's/^/# /'
-else
-	ok 0 "no sanitizer reports"
-fi
+no_reports "no sanitizer reports"
 done_testing
