@@ -80,12 +80,16 @@ struct store_change_slot {
 	int64_t		 id;
 };
 
+/* The push path's own statements (store-push.c), prepared on first use. */
+#define STORE_PUSH_NSQL		4
+
 struct store {
 	const struct store_backend	*be;
 	struct store_conn		*conn;
 	int				 version;
 	int				 in_tx;
 	struct store_stmt		*stmts[STORE_SQL_COUNT];
+	struct store_stmt		*push_stmts[STORE_PUSH_NSQL];
 	struct store_change_slot	*changes;
 };
 

@@ -5,9 +5,11 @@
  * packet uses. Portable SQL, run on the write connection, so that it sees
  * the open batch.
  *
- * These statements are rare next to the record writers (one per packet at
- * most), so each is prepared for the call and finalized after it rather
- * than kept in the store's table of statements.
+ * Each statement is prepared on first use and kept in the store
+ * (push_stmts, finalized by store_close), as the store's own are: one
+ * runs for every packet, and a statement prepared per call would cost
+ * PostgreSQL a round trip (and a pause of the writer's pipeline) each
+ * time and leave a prepared statement behind in the session.
  */
 #include "config.h"
 #include "store.h"
@@ -17,35 +19,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char store_push_seen_sql[] =
-    "INSERT INTO push_packets (master_id, digest, received_at) "
-    "VALUES ($1, $2, $3) ON CONFLICT (master_id, digest) DO NOTHING "
-    "RETURNING master_id";
-static const char store_push_build_sql[] =
-    "SELECT b.id, b.started_at FROM builds b "
-    "JOIN builders bl ON bl.id = b.builder_id "
-    "WHERE bl.master_id = $1 AND bl.name = $2 AND b.number = $3 "
-    "AND b.started_at IS NOT DISTINCT FROM $4 ORDER BY b.id DESC LIMIT 1";
-static const char store_push_newest_sql[] =
-    "SELECT b.id, b.started_at FROM builds b "
-    "JOIN builders bl ON bl.id = b.builder_id "
-    "WHERE bl.master_id = $1 AND bl.name = $2 AND b.number = $3 "
-    "AND b.complete = 0 ORDER BY b.id DESC LIMIT 1";
-static const char store_push_builddir_sql[] =
-    "SELECT builddir FROM builders WHERE master_id = $1 AND name = $2";
+enum store_push_sql {
+	STORE_PUSH_SEEN,
+	STORE_PUSH_BUILD,
+	STORE_PUSH_NEWEST,
+	STORE_PUSH_BUILDDIR,
+};
 
+static const struct {
+	const char	*what;
+	const char	*sql;
+} store_push_defs[STORE_PUSH_NSQL] = {
+	[STORE_PUSH_SEEN] = { "push_packets",
+	    "INSERT INTO push_packets (master_id, digest, received_at) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (master_id, digest) DO NOTHING "
+	    "RETURNING master_id" },
+	[STORE_PUSH_BUILD] = { "builds",
+	    "SELECT b.id, b.started_at FROM builds b "
+	    "JOIN builders bl ON bl.id = b.builder_id "
+	    "WHERE bl.master_id = $1 AND bl.name = $2 AND b.number = $3 "
+	    "AND b.started_at IS NOT DISTINCT FROM $4 "
+	    "ORDER BY b.id DESC LIMIT 1" },
+	[STORE_PUSH_NEWEST] = { "builds",
+	    "SELECT b.id, b.started_at FROM builds b "
+	    "JOIN builders bl ON bl.id = b.builder_id "
+	    "WHERE bl.master_id = $1 AND bl.name = $2 AND b.number = $3 "
+	    "AND b.complete = 0 ORDER BY b.id DESC LIMIT 1" },
+	[STORE_PUSH_BUILDDIR] = { "builders",
+	    "SELECT builddir FROM builders WHERE master_id = $1 AND name = $2" },
+};
+
+/*
+ * Statement q, prepared on first use and kept in the store; NULL with
+ * *cause if refused. The caller resets it after its run.
+ */
 static struct store_stmt *
-store_push_prepare(struct store *s, const char *sql, const char *what,
-    char **cause)
+store_push_stmt(struct store *s, enum store_push_sql q, char **cause)
 {
-	struct store_stmt	*st;
-	char			*error;
+	char	*error;
 
-	if ((st = s->be->prepare(s->conn, sql, &error)) == NULL) {
-		xasprintf(cause, "store: %s: preparing: %s", what, error);
+	if (s->push_stmts[q] != NULL)
+		return (s->push_stmts[q]);
+	s->push_stmts[q] = s->be->prepare(s->conn, store_push_defs[q].sql,
+	    &error);
+	if (s->push_stmts[q] == NULL) {
+		xasprintf(cause, "store: %s: preparing: %s",
+		    store_push_defs[q].what, error);
 		free(error);
 	}
-	return (st);
+	return (s->push_stmts[q]);
 }
 
 int
@@ -59,8 +81,7 @@ store_push_seen(struct store *s, int64_t master_id, const char *digest,
 	*seen = 0;
 	if (store_enter(s, &own, cause) != 0)
 		return (-1);
-	if ((st = store_push_prepare(s, store_push_seen_sql, "push_packets",
-	    cause)) == NULL)
+	if ((st = store_push_stmt(s, STORE_PUSH_SEEN, cause)) == NULL)
 		return (store_leave(s, own, -1, cause));
 	s->be->bind_int64(st, 1, master_id);
 	s->be->bind_text(st, 2, digest);
@@ -74,7 +95,7 @@ store_push_seen(struct store *s, int64_t master_id, const char *digest,
 		*seen = (rows == 0);
 		error = 0;
 	}
-	s->be->finalize(st);
+	s->be->reset(st);
 	return (store_leave(s, own, error, cause));
 }
 
@@ -90,8 +111,8 @@ store_push_build(struct store *s, int64_t master_id, const char *builder,
 	*found = 0;
 	*build_id = 0;
 	*started_at = NAN;
-	if ((st = store_push_prepare(s, newest ? store_push_newest_sql :
-	    store_push_build_sql, "builds", cause)) == NULL)
+	if ((st = store_push_stmt(s, newest ? STORE_PUSH_NEWEST :
+	    STORE_PUSH_BUILD, cause)) == NULL)
 		return (-1);
 	s->be->bind_int64(st, 1, master_id);
 	s->be->bind_text(st, 2, builder);
@@ -111,7 +132,7 @@ store_push_build(struct store *s, int64_t master_id, const char *builder,
 		}
 		error = 0;
 	}
-	s->be->finalize(st);
+	s->be->reset(st);
 	return (error);
 }
 
@@ -125,8 +146,7 @@ store_push_builddir(struct store *s, int64_t master_id, const char *builder,
 	int			 error = -1;
 
 	*builddir = NULL;
-	if ((st = store_push_prepare(s, store_push_builddir_sql, "builders",
-	    cause)) == NULL)
+	if ((st = store_push_stmt(s, STORE_PUSH_BUILDDIR, cause)) == NULL)
 		return (-1);
 	s->be->bind_int64(st, 1, master_id);
 	s->be->bind_text(st, 2, builder);
@@ -140,6 +160,6 @@ store_push_builddir(struct store *s, int64_t master_id, const char *builder,
 			*builddir = xstrdup(v);
 		error = 0;
 	}
-	s->be->finalize(st);
+	s->be->reset(st);
 	return (error);
 }

@@ -661,6 +661,10 @@ store_close(struct store *s)
 		if (s->stmts[i] != NULL)
 			s->be->finalize(s->stmts[i]);
 	}
+	for (i = 0; i < STORE_PUSH_NSQL; i++) {
+		if (s->push_stmts[i] != NULL)
+			s->be->finalize(s->push_stmts[i]);
+	}
 	s->be->close(s->conn);
 	free(s->changes);
 	free(s);

@@ -1,6 +1,7 @@
 /*
- * test-prune.c: log pruning (prune.h) against real SQLite files and a
- * real log store in a temporary directory: the option parsers, the age
+ * test-prune.c: log pruning (prune.h) against real databases on each
+ * engine (test-db.h) and a real log store in a temporary directory: the
+ * option parsers, the age
  * pass with keep rules, tombstones, the grace period, content really
  * removed (pack blocks punched out), garbage from re-keyed logs, reused
  * keys, running logs, the size pass's order and its keep rules, bounded
@@ -12,7 +13,6 @@
 #include <sys/stat.h>
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +26,14 @@
 #include "store.h"
 #include "util.h"
 #include "tap.h"
+#include "test-db.h"
 
 #define DAY	86400.0
 #define GRACE	(PRUNE_GRACE_DEFAULT + 1)
 
-static char		 test_dir[] = "/tmp/bbm-test-prune-XXXXXX";
 static struct store	*S;
 static struct logstore	*LS;
-static sqlite3		*Q;		/* a plain connection for checks */
+static char		 DB[64];	/* its name, for plain queries */
 static int64_t		 master_id, builder_id;
 static double		 NOW;
 static uint64_t		 rnd = 0x9e3779b97f4a7c15ULL;
@@ -57,27 +57,29 @@ later(void)
 	return (floor(now_real()) + GRACE + 1);
 }
 
-/* Opens database and log store "name" in the temporary directory. */
+/*
+ * Opens database "name" of the current engine and a log store of its own
+ * in the temporary directory.
+ */
 static void
 setup(const char *name)
 {
 	struct bbm_builder	 b;
-	char			*db, *dir, *cause = NULL;
+	char			*dir, *cause = NULL;
 
-	xasprintf(&db, "%s/%s.db", test_dir, name);
-	xasprintf(&dir, "%s/%s-logs", test_dir, name);
+	snprintf(DB, sizeof DB, "%s.db", name);
+	xasprintf(&dir, "%s-%s-logs", test_db_path(test_db_engine_name()),
+	    name);
 	memset(&b, 0, sizeof b);
 	b.name = "b1";
-	if ((S = store_open(db, &cause)) == NULL ||
+	if ((S = store_open(test_db_url(DB), &cause)) == NULL ||
 	    (LS = logstore_open(dir, 1, &cause)) == NULL ||
 	    store_master(S, "m1", NULL, &master_id, &cause) != 0 ||
 	    store_builder(S, master_id, &b, BBM_ORIGIN_IMPORT, &builder_id,
-	    &cause) != 0 || sqlite3_open(db, &Q) != SQLITE_OK) {
-		printf("Bail out! %s: %s\n", name, cause ? cause : "sqlite3");
+	    &cause) != 0) {
+		printf("Bail out! %s: %s\n", name, cause);
 		exit(1);
 	}
-	sqlite3_busy_timeout(Q, 5000);
-	free(db);
 	free(dir);
 	NOW = floor(now_real());
 }
@@ -85,51 +87,38 @@ setup(const char *name)
 static void
 teardown(void)
 {
-	sqlite3_close(Q);
+	test_db_close(DB);
 	logstore_close(LS);
 	store_close(S);
 }
 
-static int64_t
+/* The integer of a query on the current database, or -999. */
+static int64_t PRINTFLIKE(1, 2)
 q_int(const char *fmt, ...)
 {
-	sqlite3_stmt	*st;
 	va_list		 ap;
 	char		*sql;
-	int64_t		 v = -999;
+	int64_t		 v;
 
 	va_start(ap, fmt);
 	xvasprintf(&sql, fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(Q, sql, -1, &st, NULL) != SQLITE_OK) {
-		tap_diag("%s: %s", sql, sqlite3_errmsg(Q));
-		free(sql);
-		return (v);
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	v = test_db_int(DB, "%s", sql);
 	free(sql);
 	return (v);
 }
 
 /* The text of column 0 of the first row (caller frees), or NULL. */
-static char *
+static char * PRINTFLIKE(1, 2)
 q_text(const char *fmt, ...)
 {
-	sqlite3_stmt		*st;
-	va_list			 ap;
-	char			*sql, *v = NULL;
-	const unsigned char	*t;
+	va_list		 ap;
+	char		*sql, *v;
 
 	va_start(ap, fmt);
 	xvasprintf(&sql, fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(Q, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW &&
-	    (t = sqlite3_column_text(st, 0)) != NULL)
-		v = xstrdup((const char *)t);
-	sqlite3_finalize(st);
+	v = test_db_text(DB, "%s", sql);
 	free(sql);
 	return (v);
 }
@@ -607,8 +596,8 @@ test_garbage(void)
 
 	/* A key someone uses again, wrongly left in log_garbage. */
 	kr = log_key(l1);
-	sqlite3_exec(Q, "INSERT INTO log_garbage SELECT store_key, 0 FROM "
-	    "logs WHERE number = 1", NULL, NULL, NULL);
+	(void)test_db_exec(DB, "INSERT INTO log_garbage SELECT store_key, 0 "
+	    "FROM logs WHERE number = 1");
 	/* Garbage already removed by a run that died before its commit. */
 	kgone = put_packed(3000, 0);
 	rc = logstore_remove(LS, kgone, &cause);
@@ -854,7 +843,7 @@ test_usage(void)
 	int		 rc;
 
 	memset(block, 'x', sizeof block);
-	xasprintf(&dir, "%s/du", test_dir);
+	xasprintf(&dir, "%s", test_db_path("du"));
 	mkdir(dir, 0755);
 	xasprintf(&path, "%s/ab", dir);
 	mkdir(path, 0755);
@@ -890,19 +879,20 @@ test_usage(void)
 int
 main(void)
 {
-	char	*cmd;
+	enum test_engine	 e;
 
-	if (mkdtemp(test_dir) == NULL)
-		fatal("mkdtemp");
+	test_db_init("test-prune");
 	test_parsers();
 	test_usage();
-	test_age();
-	test_garbage();
-	test_size();
-	test_batches();
-	xasprintf(&cmd, "rm -rf '%s'", test_dir);
-	if (system(cmd) != 0)
-		tap_diag("cannot remove %s", test_dir);
-	free(cmd);
+	for (e = 0; e < TEST_ENGINES; e++) {
+		if (!test_db_has(e))
+			continue;
+		test_db_use(e);
+		test_age();
+		test_garbage();
+		test_size();
+		test_batches();
+	}
+	test_db_done();
 	return (tap_done());
 }

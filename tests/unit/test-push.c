@@ -4,7 +4,8 @@
  * that name them, FilterOut semantics, what each event becomes, the state
  * that completes step events, a pushed build against the same build read
  * from its pickle, every request a real 0.8.12 master sent ($BBM_FIXTURES),
- * the push_packets store functions and log copies from a master's files.
+ * the push_packets store functions (on each engine, test-db.h) and log
+ * copies from a master's files.
  */
 #include "config.h"
 #include "push.h"
@@ -24,6 +25,7 @@
 #include "pickle.h"
 #include "store.h"
 #include "tap.h"
+#include "test-db.h"
 
 static const char	*srcdir = ".";
 
@@ -674,22 +676,20 @@ fixture_requests(void)
 	ok(zero > 0, "fixture: build 0 with SUCCESS (both dropped) read back");
 }
 
-/* push_packets and the lookups, on a real SQLite file. */
+/* push_packets and the lookups, on a real database of the engine. */
 static void
-store_cases(const char *dir)
+store_cases(void)
 {
 	struct store	*s;
 	struct bbm_build b;
-	char		*db, *cause = NULL, *bd;
+	char		*cause = NULL, *bd;
 	int64_t		 mid, bid, id;
 	double		 started;
 	int		 seen, found;
 
-	xasprintf(&db, "%s/push.sqlite", dir);
-	if ((s = store_open(db, &cause)) == NULL) {
+	if ((s = store_open(test_db_url("push.sqlite"), &cause)) == NULL) {
 		ok(0, "store_open: %s", cause);
 		free(cause);
-		free(db);
 		return;
 	}
 	if (store_master(s, "m", NULL, &mid, &cause) != 0) {
@@ -702,6 +702,29 @@ store_cases(const char *dir)
 	    seen == 1, "the same digest: seen");
 	ok(store_push_seen(s, mid, "d2", 11.0, &seen, &cause) == 0 &&
 	    seen == 0, "another digest");
+	ok(store_push_seen(s, mid, "d1", 12.0, &seen, &cause) == 0 &&
+	    seen == 1, "the first digest: still seen");
+	is_int(test_db_int("push.sqlite", "SELECT count(*) FROM push_packets "
+	    "WHERE master_id = %lld", (long long)mid), 2,
+	    "two push_packets rows");
+	/* In a batch, as the daemon applies them: undone with it. */
+	ok(store_begin(s, &cause) == 0 &&
+	    store_push_seen(s, mid, "d3", 13.0, &seen, &cause) == 0 &&
+	    seen == 0 && store_push_seen(s, mid, "d3", 13.0, &seen,
+	    &cause) == 0 && seen == 1 && store_push_seen(s, mid, "d1", 13.0,
+	    &seen, &cause) == 0 && seen == 1,
+	    "in a transaction: new, then seen; an old digest seen");
+	store_rollback(s);
+	ok(store_push_seen(s, mid, "d3", 14.0, &seen, &cause) == 0 &&
+	    seen == 0, "a digest of a rolled back batch is new again");
+	ok(store_begin(s, &cause) == 0 &&
+	    store_push_seen(s, mid, "d4", 15.0, &seen, &cause) == 0 &&
+	    seen == 0 && store_commit(s, &cause) == 0 &&
+	    store_push_seen(s, mid, "d4", 16.0, &seen, &cause) == 0 &&
+	    seen == 1, "a digest of a committed batch is seen");
+	is_int(test_db_int("push.sqlite", "SELECT count(*) FROM push_packets "
+	    "WHERE master_id = %lld AND received_at >= 14", (long long)mid), 2,
+	    "their rows, with the time of their first sight");
 	memset(&b, 0, sizeof b);
 	b.builder_name = "bl";
 	b.number = 3;
@@ -729,7 +752,7 @@ store_cases(const char *dir)
 out:
 	free(cause);
 	store_close(s);
-	free(db);
+	test_db_close("push.sqlite");
 }
 
 static void
@@ -753,6 +776,7 @@ log_cases(const char *dir)
 	struct bbm_log		 log;
 	char			*p, *cause = NULL, *warning, buf[4096], out[256];
 	ssize_t			 n;
+	int			 rc;
 
 	xasprintf(&p, "%s/ls", dir);
 	if ((ls = logstore_open(p, 1, &cause)) == NULL)
@@ -785,10 +809,11 @@ log_cases(const char *dir)
 
 	memset(&log, 0, sizeof log);
 	log.filename = "5-log-sh-cut";
-	ok(logcopy_log(ls, dir, &log, buf, sizeof buf, &warning,
-	    &cause) == 0 && log.state == BBM_LOG_STORED && !log.complete &&
+	rc = logcopy_log(ls, dir, &log, buf, sizeof buf, &warning, &cause);
+	ok(rc == 0 && log.state == BBM_LOG_STORED && !log.complete &&
 	    warning != NULL && strstr(warning, "ends inside a chunk") != NULL,
-	    "a cut log: stored incomplete (%s)", warning);
+	    "a cut log: stored incomplete (%s)", warning != NULL ? warning :
+	    "no warning");
 	is_int(log.stored_bytes, sizeof stream - 4, "its bytes");
 	free(warning);
 	free(log.store_key);
@@ -800,9 +825,10 @@ log_cases(const char *dir)
 	    log.store_key == NULL, "no file: missing");
 	memset(&log, 0, sizeof log);
 	log.filename = "../etc";
-	ok(logcopy_log(ls, dir, &log, buf, sizeof buf, &warning,
-	    &cause) == 0 && log.state == BBM_LOG_MISSING && warning != NULL,
-	    "a name leaving the directory: missing (%s)", warning);
+	rc = logcopy_log(ls, dir, &log, buf, sizeof buf, &warning, &cause);
+	ok(rc == 0 && log.state == BBM_LOG_MISSING && warning != NULL,
+	    "a name leaving the directory: missing (%s)", warning != NULL ?
+	    warning : "no warning");
 	free(warning);
 	free(cause);
 	logstore_close(ls);
@@ -811,6 +837,7 @@ log_cases(const char *dir)
 int
 main(void)
 {
+	enum test_engine e;
 	const char	*s;
 	char		 dir[] = "/tmp/test-push.XXXXXX", *cmd;
 
@@ -827,8 +854,15 @@ main(void)
 	fixture_requests();
 	if (mkdtemp(dir) == NULL)
 		fatal("mkdtemp");
-	store_cases(dir);
 	log_cases(dir);
+	test_db_init("test-push");
+	for (e = 0; e < TEST_ENGINES; e++) {
+		if (!test_db_has(e))
+			continue;
+		test_db_use(e);
+		store_cases();
+	}
+	test_db_done();
 	xasprintf(&cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);
