@@ -2,7 +2,9 @@
  * http.h: bbmirrord's HTTP side, private to the daemon. One section per
  * file:
  *   http.c       the server (libmicrohttpd), routing, per-thread reader
- *                connections, replies and error objects, the follow hub;
+ *                connections, the follow hub, the reaper of slow clients;
+ *   http-reply.c replies, error objects, query arguments;
+ *   http-listen.c the listening socket;
  *   http-logs.c  GET /logs/{id}: text, channels, ranges, chunks, follow;
  *   http-api.c,  GET /api/v1/...: the read-only JSON API (doc/api.md);
  *   http-api-*.c
@@ -112,6 +114,14 @@ struct http	*http_start(const struct bbmirrord_options *, struct server *,
  * answered 503, MHD's threads are joined, per-thread connections closed.
  */
 void		 http_stop(struct http *);
+
+/*
+ * http-listen.c: opens, binds and listens on spec (--http's syntax); *desc
+ * (caller frees) gets the bound address ("127.0.0.1:8010", the real port
+ * for port 0). Returns the socket, or -1 with *cause naming the address and
+ * the system's reason.
+ */
+int		 http_listen(const char *spec, char **desc, char **cause);
 
 /*
  * The calling pool thread's reader state, opening its connection and log
