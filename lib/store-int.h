@@ -1,10 +1,11 @@
 /*
  * store-int.h: private to the store's own files (store.c, store-build.c,
- * store-history.c, store-live.c, store-prune.c, store-push.c), never
- * included elsewhere: the connection's state, the names of the statements
- * (their SQL is in store.c's table, so that every statement stays in one
- * place; the pruner's and the push path's own statements are kept in their
- * files) and the helpers the record writers share.
+ * store-history.c, store-live.c, store-schema.c, store-prune.c,
+ * store-push.c), never included elsewhere: the connection's state, the
+ * names of the statements (their SQL is in store.c's table, so that every
+ * statement stays in one place; the pruner's and the push path's own
+ * statements are kept in their files) and the helpers the record writers
+ * share.
  * Each helper's contract is stated above its definition.
  */
 #ifndef BBM_STORE_INT_H
@@ -126,6 +127,9 @@ int			 store_link(struct store *, enum store_sql, int64_t,
 			     int64_t, char **);
 int			 store_enter(struct store *, int *, char **);
 int			 store_leave(struct store *, int, int, char **);
+
+/* store-schema.c */
+int			 store_migrate(struct store *, char **);
 
 /* store-build.c */
 const char		*store_log_state_name(enum bbm_log_state);
